@@ -1,0 +1,159 @@
+// createClient: the openai-node-shaped entry point (`client.chat.completions.create`).
+import { type Config, loadConfig, type ProviderConfig, providerForModel, type Timeouts } from './config/index.js';
+import { ConfigError, UsageError } from './errors.js';
+import { createLogger, type Logger, registerSecret } from './log.js';
+import { PROVIDERS } from './providers/index.js';
+import { sharedTransport, type Transport } from './providers/transport.js';
+import type { BackoffOptions } from './streaming/retry.js';
+import { type RunOptions, runChat } from './streaming/runner.js';
+import { ChatStream } from './streaming/stream.js';
+import type {
+  ChatCompletion,
+  ChatCompletionCreateParams,
+  ChatResult,
+  ProviderName,
+  RequestOptions,
+} from './types.js';
+import { VERSION } from './version.js';
+
+export interface ClientOptions {
+  apiKey?: string;
+  baseURL?: string;
+  defaultModel?: string;
+  /** Overrides `GLM_STREAM_ENABLED` / `KIMI_STREAM_ENABLED`. */
+  streamEnabled?: boolean;
+  timeouts?: Partial<Timeouts>;
+  maxRetries?: number;
+  /** Continuation requests after a stream breaks mid-answer (default 2). */
+  maxRecoveries?: number;
+  maxOutputBytes?: number;
+  backoff?: BackoffOptions;
+  /** A loaded configuration; by default the environment (and `.env`) is read. */
+  config?: Config;
+  transport?: Transport;
+  logger?: Logger;
+}
+
+export interface ChatCompletions {
+  create(params: ChatCompletionCreateParams & { stream: true }, options?: RequestOptions): Promise<ChatStream>;
+  create(params: ChatCompletionCreateParams & { stream?: false }, options?: RequestOptions): Promise<ChatCompletion>;
+  create(params: ChatCompletionCreateParams, options?: RequestOptions): Promise<ChatStream | ChatCompletion>;
+}
+
+export interface ExaiClient {
+  readonly provider: ProviderName;
+  readonly config: ProviderConfig;
+  readonly chat: { completions: ChatCompletions };
+}
+
+const KEY_VAR: Record<ProviderName, string> = { glm: 'GLM_API_KEY', kimi: 'KIMI_API_KEY' };
+
+export function createClient(provider: ProviderName, options: ClientOptions = {}): ExaiClient {
+  if (provider !== 'glm' && provider !== 'kimi') {
+    throw new UsageError(`unknown provider "${String(provider)}": use "glm" or "kimi"`);
+  }
+  const config = options.config ?? loadConfig();
+  const base = config[provider];
+  const providerConfig: ProviderConfig = {
+    ...base,
+    apiKey: options.apiKey ?? base.apiKey,
+    baseURL: (options.baseURL ?? base.baseURL).replace(/\/+$/, ''),
+    defaultModel: options.defaultModel ?? base.defaultModel,
+    streamEnabled: options.streamEnabled ?? base.streamEnabled,
+  };
+  registerSecret(providerConfig.apiKey);
+  const timeouts = { ...config.timeouts, ...options.timeouts };
+  const logger = options.logger ?? createLogger(config.logLevel);
+
+  const prepare = (params: ChatCompletionCreateParams, signal: AbortSignal | undefined): RunOptions => {
+    if (!providerConfig.apiKey) {
+      throw new ConfigError(`${KEY_VAR[provider]} is not set: export it or put it in .env to use ${provider}`);
+    }
+    if (!Array.isArray(params.messages) || params.messages.length === 0) {
+      throw new UsageError('messages must be a non-empty array');
+    }
+    const model = params.model ?? providerConfig.defaultModel;
+    if (providerForModel(model) !== provider) {
+      throw new UsageError(`model "${model}" belongs to ${providerForModel(model)}, not ${provider}`);
+    }
+    return {
+      provider: PROVIDERS[provider],
+      config: providerConfig,
+      transport: options.transport ?? sharedTransport(),
+      params,
+      model,
+      stream: params.stream === true && providerConfig.streamEnabled,
+      timeouts,
+      maxRetries: options.maxRetries ?? config.maxRetries,
+      maxRecoveries: options.maxRecoveries ?? 2,
+      maxOutputBytes: options.maxOutputBytes ?? config.maxOutputBytes,
+      ...(options.backoff ? { backoff: options.backoff } : {}),
+      userAgent: `exai/${VERSION} node/${process.versions.node}`,
+      logger,
+      signal,
+      onChunk: () => {},
+    };
+  };
+
+  async function create(params: ChatCompletionCreateParams, request: RequestOptions = {}) {
+    if (params.stream === true) return createStream(params, request);
+    const { result } = await runChat(prepare(params, request.signal));
+    return toCompletion(result);
+  }
+
+  /** Resolves once the provider has answered (or the run ended), like openai-node's `create`. */
+  function createStream(params: ChatCompletionCreateParams, request: RequestOptions): Promise<ChatStream> {
+    const run = prepare(params, undefined);
+    const controller = new AbortController();
+    const outer = request.signal;
+    if (outer?.aborted) controller.abort(outer.reason);
+    else outer?.addEventListener('abort', () => controller.abort(outer.reason), { once: true });
+    return new Promise((resolve, reject) => {
+      let opened = false;
+      const stream: ChatStream = new ChatStream(
+        (hooks) => {
+          const running = runChat({
+            ...run,
+            ...hooks,
+            signal: controller.signal,
+            onOpen: () => {
+              opened = true;
+              resolve(stream);
+            },
+          });
+          running.then(
+            () => resolve(stream),
+            (error) => (opened ? undefined : reject(error)),
+          );
+          return running;
+        },
+        controller,
+      );
+    });
+  }
+
+  return { provider, config: providerConfig, chat: { completions: { create } as ChatCompletions } };
+}
+
+/** A ChatResult dressed as an OpenAI `chat.completion`, so either kind of reader works. */
+export function toCompletion(result: ChatResult): ChatCompletion {
+  return {
+    id: '',
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model: result.metadata.model,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant',
+          content: result.content,
+          ...(result.reasoning ? { reasoning_content: result.reasoning } : {}),
+          ...(result.toolCalls.length ? { tool_calls: result.toolCalls } : {}),
+        },
+        finish_reason: result.finishReason,
+      },
+    ],
+    ...result,
+  };
+}

@@ -1,0 +1,104 @@
+// Loads configuration from the environment (and a `.env` file; the real environment wins) and routes models.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseEnv } from 'node:util';
+import { ConfigError, UsageError } from '../errors.js';
+import { registerSecret } from '../log.js';
+import type { ProviderName } from '../types.js';
+import { type Env, envSchema } from './schema.js';
+
+export interface ProviderConfig {
+  name: ProviderName;
+  apiKey: string | undefined;
+  baseURL: string;
+  defaultModel: string;
+  streamEnabled: boolean;
+}
+
+export interface Timeouts {
+  firstTokenMs: number;
+  idleMs: number;
+  totalMs: number;
+}
+
+export interface Config {
+  glm: ProviderConfig;
+  kimi: ProviderConfig;
+  timeouts: Timeouts;
+  maxRetries: number;
+  maxOutputBytes: number;
+  logLevel: Env['EXAI_LOG_LEVEL'];
+  progressIntervalMs: number;
+  httpToken: string | undefined;
+}
+
+export interface LoadConfigOptions {
+  /** Defaults to `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** Directory whose `.env` is read; defaults to `process.cwd()`. `false` skips the file. */
+  dotenvDir?: string | false;
+}
+
+/** Reads `.env` in `dir`; a malformed file is a config error rather than a silent skip. */
+export function readDotenv(dir: string): Record<string, string> {
+  const file = join(dir, '.env');
+  if (!existsSync(file)) return {};
+  try {
+    return parseEnv(readFileSync(file, 'utf8')) as Record<string, string>;
+  } catch (error) {
+    throw new ConfigError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const real = options.env ?? process.env;
+  const dir = options.dotenvDir === undefined ? process.cwd() : options.dotenvDir;
+  const merged: Record<string, string | undefined> = { ...(dir === false ? {} : readDotenv(dir)) };
+  for (const [k, v] of Object.entries(real)) if (v !== undefined) merged[k] = v;
+
+  const parsed = envSchema.safeParse(merged);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
+  }
+  const e = parsed.data;
+  registerSecret(e.GLM_API_KEY);
+  registerSecret(e.KIMI_API_KEY);
+  registerSecret(e.EXAI_HTTP_TOKEN);
+  return {
+    glm: {
+      name: 'glm',
+      apiKey: e.GLM_API_KEY,
+      baseURL: e.GLM_BASE_URL,
+      defaultModel: e.GLM_DEFAULT_MODEL ?? 'glm-4.6',
+      streamEnabled: e.GLM_STREAM_ENABLED,
+    },
+    kimi: {
+      name: 'kimi',
+      apiKey: e.KIMI_API_KEY,
+      baseURL: e.KIMI_BASE_URL,
+      defaultModel: e.KIMI_DEFAULT_MODEL ?? 'kimi-k2-0905-preview',
+      streamEnabled: e.KIMI_STREAM_ENABLED,
+    },
+    timeouts: {
+      firstTokenMs: e.EXAI_FIRST_TOKEN_TIMEOUT_MS,
+      idleMs: e.EXAI_IDLE_TIMEOUT_MS,
+      totalMs: e.EXAI_TOTAL_TIMEOUT_MS,
+    },
+    maxRetries: e.EXAI_MAX_RETRIES,
+    maxOutputBytes: e.EXAI_MAX_OUTPUT_BYTES,
+    logLevel: e.EXAI_LOG_LEVEL,
+    progressIntervalMs: e.EXAI_PROGRESS_INTERVAL_MS,
+    httpToken: e.EXAI_HTTP_TOKEN,
+  };
+}
+
+/** `glm-*` → GLM; `kimi-*` and `moonshot-*` → Kimi; anything else is a usage error. */
+export function providerForModel(model: string): ProviderName {
+  const m = model.trim().toLowerCase();
+  if (m.startsWith('glm-')) return 'glm';
+  if (m.startsWith('kimi-') || m.startsWith('moonshot-')) return 'kimi';
+  throw new UsageError(
+    `cannot tell the provider of model "${model}": GLM models start with "glm-", Kimi models with "kimi-" or "moonshot-"`,
+  );
+}

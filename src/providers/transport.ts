@@ -1,0 +1,86 @@
+// The one seam for upstream HTTP: node:http/https with keep-alive agents and the standard proxy variables.
+import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import { HttpProxyAgent } from 'http-proxy-agent';
+import { HttpsProxyAgent } from 'https-proxy-agent';
+import { getProxyForUrl } from 'proxy-from-env';
+
+export interface HttpRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  signal: AbortSignal;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** The body stream; destroy it to close the connection early. */
+  body: IncomingMessage;
+}
+
+export interface Transport {
+  request(req: HttpRequest): Promise<HttpResponse>;
+  /** Closes idle keep-alive sockets (in-flight requests are left alone). */
+  close(): void;
+}
+
+export interface TransportOptions {
+  /** Sockets per origin; streams are long-lived, so the default is effectively unlimited. */
+  maxSockets?: number;
+}
+
+export function createTransport(options: TransportOptions = {}): Transport {
+  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? Number.POSITIVE_INFINITY, scheduling: 'lifo' as const };
+  const direct = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
+  const proxied = new Map<string, http.Agent>();
+
+  const agentFor = (url: URL): http.Agent => {
+    const proxy = getProxyForUrl(url.href);
+    const secure = url.protocol === 'https:';
+    if (!proxy) return secure ? direct.https : direct.http;
+    const key = `${secure ? 'https' : 'http'} ${proxy}`;
+    let agent = proxied.get(key);
+    if (!agent) {
+      agent = secure ? new HttpsProxyAgent(proxy, agentOptions) : new HttpProxyAgent(proxy, agentOptions);
+      proxied.set(key, agent);
+    }
+    return agent;
+  };
+
+  return {
+    request(req) {
+      const url = new URL(req.url);
+      const lib = url.protocol === 'https:' ? https : http;
+      const body = Buffer.from(req.body, 'utf8');
+      return new Promise<HttpResponse>((resolve, reject) => {
+        const outgoing = lib.request(url, {
+          method: 'POST',
+          agent: agentFor(url),
+          signal: req.signal,
+          headers: { ...req.headers, 'content-length': String(body.length) },
+        });
+        outgoing.once('response', (res) => {
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res });
+        });
+        outgoing.once('error', reject);
+        outgoing.setNoDelay(true);
+        outgoing.end(body);
+      });
+    },
+    close() {
+      direct.http.destroy();
+      direct.https.destroy();
+      for (const agent of proxied.values()) agent.destroy();
+      proxied.clear();
+    },
+  };
+}
+
+let shared: Transport | undefined;
+
+/** The process-wide transport, so every client shares one connection pool. */
+export function sharedTransport(): Transport {
+  shared ??= createTransport();
+  return shared;
+}

@@ -1,0 +1,237 @@
+// One HTTP attempt against a provider: streaming (SSE, with first-token and idle watchdog) or not.
+// Every token is handed to the run's `deliver` as soon as it is decoded.
+import type { IncomingMessage } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { ProviderConfig, Timeouts } from '../config/index.js';
+import { AbortError, ConnectionError, ExaiError, StreamError, TimeoutError } from '../errors.js';
+import { type Completion, isErrorFrame, type Provider } from '../providers/provider.js';
+import type { Transport } from '../providers/transport.js';
+import type { ChatCompletionChunk, ChatMessage } from '../types.js';
+import { createSseDecoder } from './sse.js';
+
+export interface AttemptContext {
+  provider: Provider;
+  config: ProviderConfig;
+  transport: Transport;
+  timeouts: Timeouts;
+  userAgent: string;
+  /** Aborts when the caller cancels or the total deadline passes; its reason says which. */
+  signal: AbortSignal;
+  /** Receives every decoded chunk; returns false to stop reading (output limit reached). */
+  deliver(chunk: ChatCompletionChunk): boolean;
+  /** Resolves when the consumer has room again (backpressure). */
+  whenDrained(): Promise<void>;
+  needsDrain(): boolean;
+  /** Called once an attempt is answered with 200. */
+  onOpen(): void;
+}
+
+export type StreamOutcome =
+  | { kind: 'complete'; finishReason: string | null }
+  | { kind: 'stopped' }
+  | { kind: 'not-streamed'; completion: Completion };
+
+const ERROR_BODY_LIMIT = 64 * 1024;
+
+/** Failure of a streaming attempt, with how many tokens it had delivered before failing. */
+export class AttemptError extends Error {
+  constructor(
+    readonly error: unknown,
+    readonly tokens: number,
+  ) {
+    super(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function headers(ctx: AttemptContext, stream: boolean): Record<string, string> {
+  return {
+    authorization: `Bearer ${ctx.config.apiKey ?? ''}`,
+    'content-type': 'application/json',
+    accept: stream ? 'text/event-stream' : 'application/json',
+    'user-agent': ctx.userAgent,
+  };
+}
+
+async function readText(body: IncomingMessage, limit: number): Promise<string> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const buf of body as AsyncIterable<Buffer>) {
+    parts.push(buf);
+    size += buf.length;
+    if (size > limit) {
+      body.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
+
+/** Sends the request; non-2xx answers become the provider's APIError. */
+async function open(ctx: AttemptContext, body: Record<string, unknown>, stream: boolean, signal: AbortSignal) {
+  const url = `${ctx.config.baseURL}/chat/completions`;
+  let res: Awaited<ReturnType<Transport['request']>>;
+  try {
+    res = await ctx.transport.request({ url, headers: headers(ctx, stream), body: JSON.stringify(body), signal });
+  } catch (error) {
+    throw mapNetworkError(ctx, error, signal);
+  }
+  if (res.status < 200 || res.status >= 300) {
+    const text = await readText(res.body, ERROR_BODY_LIMIT).catch(() => '');
+    throw ctx.provider.apiError(res.status, text, res.headers);
+  }
+  return res;
+}
+
+function mapNetworkError(ctx: AttemptContext, error: unknown, signal: AbortSignal): unknown {
+  if (signal.aborted) return signal.reason instanceof ExaiError ? signal.reason : new AbortError();
+  if (error instanceof ExaiError) return error;
+  const e = error as NodeJS.ErrnoException;
+  const what = e.code === 'ECONNRESET' || e.message === 'aborted' ? 'connection closed by the server' : e.message;
+  return new ConnectionError(ctx.provider.name, `${what}${e.code && e.code !== 'ECONNRESET' ? ` (${e.code})` : ''}`, {
+    cause: error,
+  });
+}
+
+/** A non-streaming request: the whole completion in one JSON body. */
+export async function completeOnce(ctx: AttemptContext, body: Record<string, unknown>): Promise<Completion> {
+  const res = await open(ctx, body, false, ctx.signal);
+  ctx.onOpen();
+  try {
+    const text = await readText(res.body, Number.POSITIVE_INFINITY);
+    return parseCompletion(ctx, text);
+  } catch (error) {
+    throw mapNetworkError(ctx, error, ctx.signal);
+  }
+}
+
+function parseCompletion(ctx: AttemptContext, text: string): Completion {
+  try {
+    return ctx.provider.normalizeCompletion(JSON.parse(text));
+  } catch (error) {
+    throw new StreamError(ctx.provider.name, 'malformed', `unreadable completion body: ${(error as Error).message}`);
+  }
+}
+
+/** A streaming request. Resolves when the stream completed; rejects with an AttemptError otherwise. */
+export async function streamOnce(
+  ctx: AttemptContext,
+  body: Record<string, unknown>,
+  transform?: (chunk: ChatCompletionChunk) => void,
+): Promise<StreamOutcome> {
+  const attempt = new AbortController();
+  const onOuterAbort = () => attempt.abort(ctx.signal.reason);
+  if (ctx.signal.aborted) throw new AttemptError(ctx.signal.reason ?? new AbortError(), 0);
+  ctx.signal.addEventListener('abort', onOuterAbort, { once: true });
+
+  const started = performance.now();
+  let lastChunkAt = started;
+  let sawChunk = false;
+  let paused = false;
+  let done = false;
+  let finishReason: string | null = null;
+  let stop = false;
+  let fault: unknown;
+  let tokens = 0;
+  let res: Awaited<ReturnType<typeof open>> | undefined;
+  const { firstTokenMs, idleMs } = ctx.timeouts;
+
+  // One timer per attempt, re-armed lazily: cheaper than resetting a timeout on every chunk.
+  let timer: NodeJS.Timeout | undefined;
+  const watch = (ms: number) => {
+    timer = setTimeout(check, Math.max(1, ms));
+  };
+  const check = () => {
+    const now = performance.now();
+    if (done || paused) return watch(idleMs);
+    if (!sawChunk) {
+      const left = started + firstTokenMs - now;
+      if (left <= 0) return attempt.abort(new TimeoutError(ctx.provider.name, 'first-token', firstTokenMs));
+      return watch(left);
+    }
+    const left = lastChunkAt + idleMs - now;
+    if (left <= 0) return attempt.abort(new TimeoutError(ctx.provider.name, 'idle', idleMs));
+    watch(left);
+  };
+  watch(firstTokenMs);
+
+  const onData = (data: string) => {
+    if (stop || fault) return;
+    if (data === '[DONE]') {
+      done = true;
+      return;
+    }
+    let parsed: ReturnType<Provider['normalizeChunk']>;
+    try {
+      parsed = ctx.provider.normalizeChunk(JSON.parse(data));
+    } catch (error) {
+      fault = new StreamError(ctx.provider.name, 'malformed', `unreadable chunk (${(error as Error).message})`);
+      return;
+    }
+    if (isErrorFrame(parsed)) {
+      const { code, message } = parsed.error;
+      fault = new StreamError(ctx.provider.name, 'error-frame', `${code ? `code ${code}: ` : ''}${message}`);
+      return;
+    }
+    sawChunk = true;
+    lastChunkAt = performance.now();
+    transform?.(parsed);
+    for (const c of parsed.choices) if (c.finish_reason) finishReason = c.finish_reason;
+    if (hasToken(parsed)) tokens++;
+    if (!ctx.deliver(parsed)) stop = true;
+  };
+  const decoder = createSseDecoder({
+    onData,
+    onError: (e) => {
+      fault ??= new StreamError(ctx.provider.name, 'malformed', e.message);
+    },
+  });
+
+  try {
+    res = await open(ctx, body, true, attempt.signal);
+    const type = String(res.headers['content-type'] ?? '');
+    if (!type.includes('text/event-stream')) {
+      // A gateway that ignores `stream: true` answers with the whole completion as JSON.
+      if (type.includes('json')) {
+        ctx.onOpen();
+        const text = await readText(res.body, Number.POSITIVE_INFINITY);
+        return { kind: 'not-streamed', completion: parseCompletion(ctx, text) };
+      }
+      res.body.destroy();
+      throw new StreamError(ctx.provider.name, 'bad-content-type', `expected text/event-stream, got "${type}"`);
+    }
+    ctx.onOpen();
+    for await (const buf of res.body as AsyncIterable<Buffer>) {
+      decoder.push(buf);
+      if (stop || fault) break;
+      if (ctx.needsDrain()) {
+        paused = true;
+        await ctx.whenDrained();
+        paused = false;
+        lastChunkAt = performance.now();
+      }
+    }
+    if (!stop && !fault) decoder.end();
+    if (stop) return { kind: 'stopped' };
+    if (fault) throw fault;
+    // A finish_reason without [DONE] is a complete answer; neither means the stream was cut.
+    if (!done && finishReason === null) {
+      throw new StreamError(ctx.provider.name, 'incomplete', 'the stream ended before the answer was finished');
+    }
+    return { kind: 'complete', finishReason };
+  } catch (error) {
+    // [DONE] arrived but the server kept the connection open past the idle timeout: still complete.
+    if (done && !ctx.signal.aborted) return { kind: 'complete', finishReason };
+    const mapped = error instanceof ExaiError && !attempt.signal.aborted ? error : mapNetworkError(ctx, error, attempt.signal);
+    throw new AttemptError(mapped, tokens);
+  } finally {
+    clearTimeout(timer);
+    ctx.signal.removeEventListener('abort', onOuterAbort);
+    // Anything but a fully read body leaves the socket in an unknown state: close it.
+    if (res && !res.body.complete) res.body.destroy();
+  }
+}
+
+function hasToken(chunk: ChatCompletionChunk): boolean {
+  const d = chunk.choices[0]?.delta;
+  return !!(d && (d.content || d.reasoning_content || d.tool_calls?.length));
+}
