@@ -1,0 +1,158 @@
+// `exai chat`: streams an answer to stdout as it arrives; reasoning, spinner and stats go to stderr.
+import { once } from 'node:events';
+import { createClient } from '../client.js';
+import { type Config, loadConfig, providerForModel } from '../config/index.js';
+import { AbortError, UsageError } from '../errors.js';
+import { createLogger } from '../log.js';
+import type { ChatMessage, ChatResult, ProviderName } from '../types.js';
+import { createDecor, statsLine } from './terminal.js';
+
+export interface ChatCommandOptions {
+  provider?: string;
+  model?: string;
+  system?: string;
+  temperature?: number;
+  maxTokens?: number;
+  /** false with `--no-stream`. */
+  stream: boolean;
+  showReasoning?: boolean;
+  json?: boolean;
+  emulator?: boolean;
+}
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+/** Picks the provider: `--provider`, else the model's, else the one with a key (GLM first). */
+export function chooseProvider(config: Config, provider?: string, model?: string): ProviderName {
+  if (provider !== undefined) {
+    if (provider !== 'glm' && provider !== 'kimi') throw new UsageError(`--provider must be glm or kimi, not "${provider}"`);
+    if (model && providerForModel(model) !== provider) {
+      throw new UsageError(`model "${model}" belongs to ${providerForModel(model)}, not ${provider}`);
+    }
+    return provider;
+  }
+  if (model) return providerForModel(model);
+  if (!config.glm.apiKey && config.kimi.apiKey) return 'kimi';
+  return 'glm';
+}
+
+export async function readPrompt(arg: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<string> {
+  let text = arg;
+  if (arg === '-') {
+    const parts: Buffer[] = [];
+    for await (const b of stdin) parts.push(Buffer.isBuffer(b) ? b : Buffer.from(String(b)));
+    text = Buffer.concat(parts).toString('utf8');
+  }
+  if (!text.trim()) throw new UsageError('the prompt is empty');
+  return text;
+}
+
+/** Runs one chat; resolves with the exit code. `signal` is Ctrl-C. */
+export async function runChatCommand(promptArg: string, opts: ChatCommandOptions, signal: AbortSignal): Promise<number> {
+  const stdout = process.stdout;
+  const stderr = process.stderr;
+  const decor = createDecor(stderr);
+  const prompt = await readPrompt(promptArg);
+  let config = loadConfig();
+  let closeEmulator: (() => Promise<void>) | undefined;
+  if (opts.emulator) {
+    const { startEmulator } = await import('../emulator/index.js');
+    // Paced like a real model (about 40 tokens/s) so a newcomer sees tokens arrive.
+    const emu = await startEmulator({ paceMs: 25, firstChunkDelayMs: 300, words: 90 });
+    closeEmulator = () => emu.close();
+    config = {
+      ...config,
+      glm: { ...config.glm, apiKey: 'emulator', baseURL: emu.baseURL('glm') },
+      kimi: { ...config.kimi, apiKey: 'emulator', baseURL: emu.baseURL('kimi') },
+    };
+  }
+  try {
+    const provider = chooseProvider(config, opts.provider, opts.model);
+    const client = createClient(provider, {
+      config,
+      logger: createLogger(config.logLevel),
+      ...(opts.stream ? {} : { streamEnabled: false }),
+    });
+    const messages: ChatMessage[] = [];
+    if (opts.system) messages.push({ role: 'system', content: opts.system });
+    messages.push({ role: 'user', content: prompt });
+    const model = opts.model ?? client.config.defaultModel;
+
+    decor.spin(`waiting for ${model}…`);
+    let result: ChatResult | undefined;
+    let failure: unknown;
+    let wroteContent = false;
+    let lastChar = '';
+    let reasoningOpen = false;
+    try {
+      const stream = await client.chat.completions.create(
+        {
+          model,
+          messages,
+          stream: true,
+          ...(opts.temperature !== undefined ? { temperature: opts.temperature } : {}),
+          ...(opts.maxTokens !== undefined ? { max_tokens: opts.maxTokens } : {}),
+        },
+        { signal },
+      );
+      try {
+        for await (const chunk of stream) {
+          const delta = chunk.choices[0]?.delta;
+          if (!delta) continue;
+          if (delta.reasoning_content) {
+            if (opts.showReasoning) {
+              decor.stopSpin();
+              stderr.write(decor.dim(delta.reasoning_content));
+              reasoningOpen = true;
+            } else decor.spin(`${model} is thinking…`);
+          }
+          if (delta.content) {
+            decor.stopSpin();
+            if (reasoningOpen) {
+              stderr.write('\n\n');
+              reasoningOpen = false;
+            }
+            if (opts.json) continue;
+            wroteContent = true;
+            lastChar = delta.content.slice(-1);
+            // Respect a slow reader on the other end of a pipe instead of buffering without bound.
+            if (!stdout.write(delta.content)) await once(stdout, 'drain');
+          }
+        }
+      } catch (error) {
+        failure = error;
+      }
+      result = await stream.finalResult().catch((error: unknown) => {
+        failure ??= error;
+        return undefined;
+      });
+    } catch (error) {
+      failure = error;
+    } finally {
+      decor.stopSpin();
+    }
+    if (reasoningOpen) stderr.write('\n');
+    if (wroteContent && lastChar !== '\n' && stdout.isTTY) stdout.write('\n');
+
+    if (result && opts.json) stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    if (result) stderr.write(`${decor.dim(statsLine(result))}\n`);
+    if (opts.emulator) {
+      stderr.write(
+        'This answer came from the built-in emulator. To use a real model, set GLM_API_KEY (or KIMI_API_KEY) and run:\n' +
+          '  npx exai chat "your question"\n',
+      );
+    }
+    if (signal.aborted || failure instanceof AbortError) {
+      stderr.write('exai: interrupted\n');
+      return EXIT.interrupted;
+    }
+    if (failure !== undefined) throw failure;
+    if (result?.error) {
+      stderr.write(`exai: ${result.error.message}\n`);
+      return EXIT.failed;
+    }
+    return EXIT.ok;
+  } finally {
+    await closeEmulator?.();
+  }
+}

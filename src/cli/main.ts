@@ -1,0 +1,151 @@
+#!/usr/bin/env node
+// The `exai` command: chat, models, serve, emulator. Exit codes: 0 ok, 1 request failed, 2 usage/config, 130 Ctrl-C.
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { loadConfig } from '../config/index.js';
+import { ExaiError } from '../errors.js';
+import { createLogger, redact } from '../log.js';
+import { VERSION } from '../version.js';
+import { EXIT, runChatCommand } from './chat.js';
+import { modelsTable } from './models.js';
+
+function number(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`expected a number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+function integer(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+/** Resolves on the first SIGINT/SIGTERM; a second one exits at once. */
+function onStopSignal(handler: (signal: NodeJS.Signals) => void): () => void {
+  let stopping = false;
+  const listener = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(EXIT.interrupted);
+    stopping = true;
+    handler(signal);
+  };
+  process.on('SIGINT', listener);
+  process.on('SIGTERM', listener);
+  return () => {
+    process.off('SIGINT', listener);
+    process.off('SIGTERM', listener);
+  };
+}
+
+function buildProgram(): Command {
+  const program = new Command('exai')
+    .description('Real-time token streaming from GLM (Z.ai) and Kimi (Moonshot)')
+    .version(VERSION, '-v, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('chat')
+    .description('stream an answer to stdout as it arrives; stats and reasoning go to stderr')
+    .argument('<prompt>', 'the question, or - to read it from stdin')
+    .addOption(new Option('--provider <name>', 'provider (default: from --model, else the one with a key)').choices(['glm', 'kimi']))
+    .option('--model <id>', 'model id, e.g. glm-4.6 or kimi-k2-0905-preview (default: the provider default)')
+    .option('--system <text>', 'system prompt')
+    .option('--temperature <t>', 'sampling temperature, 0 to 1', number(0, 2))
+    .option('--max-tokens <n>', 'maximum tokens in the answer', integer(1, 1_000_000))
+    .option('--no-stream', 'make one non-streaming request')
+    .option('--show-reasoning', 'print the model reasoning (dimmed) to stderr')
+    .option('--json', 'print one ChatResult as JSON on stdout at the end instead of the text')
+    .option('--emulator', 'answer from the built-in emulator (no API key needed)')
+    .action(async (prompt: string, opts) => {
+      const controller = new AbortController();
+      const release = onStopSignal(() => controller.abort());
+      try {
+        process.exitCode = await runChatCommand(prompt, opts, controller.signal);
+      } finally {
+        release();
+      }
+    });
+
+  program
+    .command('models')
+    .description('list providers and models: context windows, streaming on/off, key present or not')
+    .option('--json', 'print JSON instead of a table')
+    .action((opts: { json?: boolean }) => {
+      const config = loadConfig();
+      process.stdout.write(opts.json ? `${JSON.stringify(modelsTable(config).rows, null, 2)}\n` : modelsTable(config).text);
+    });
+
+  program
+    .command('serve')
+    .description('run the MCP server on stdio, or on Streamable HTTP at /mcp with --http')
+    .option('--http', 'serve Streamable HTTP instead of stdio')
+    .option('--host <host>', 'HTTP bind address (a non-loopback address needs EXAI_HTTP_TOKEN)', '127.0.0.1')
+    .option('--port <port>', 'HTTP port', integer(0, 65535), 8765)
+    .action(async (opts: { http?: boolean; host: string; port: number }) => {
+      const config = loadConfig();
+      const logger = createLogger(config.logLevel);
+      const mcp = await import('../mcp/index.js');
+      const server = opts.http
+        ? await mcp.serveHttp({ config, logger, host: opts.host, port: opts.port })
+        : await mcp.serveStdio({ config, logger });
+      if ('url' in server) logger.info('exai MCP server listening', { url: `${server.url}` });
+      await new Promise<void>((resolve) => {
+        const release = onStopSignal((signal) => {
+          logger.info('shutting down', { signal });
+          release();
+          server.close().finally(resolve);
+        });
+        // stdio: the host closing our stdin means it is gone.
+        if (!opts.http) process.stdin.once('end', () => server.close().finally(resolve));
+      });
+    });
+
+  program
+    .command('emulator')
+    .description('run the GLM/Kimi emulator for other clients (no API key needed)')
+    .option('--host <host>', 'bind address', '127.0.0.1')
+    .option('--port <port>', 'port (0 picks a free one)', integer(0, 65535), 8787)
+    .option('--pace-ms <ms>', 'delay between chunks', integer(0, 60_000), 25)
+    .option('--words <n>', 'answer length in words', integer(1, 1_000_000), 60)
+    .action(async (opts: { host: string; port: number; paceMs: number; words: number }) => {
+      const { startEmulator } = await import('../emulator/index.js');
+      const emu = await startEmulator({ host: opts.host, port: opts.port, paceMs: opts.paceMs, words: opts.words });
+      process.stdout.write(
+        `exai emulator listening on ${emu.url}\n` +
+          `  GLM_BASE_URL=${emu.baseURL('glm')}\n  KIMI_BASE_URL=${emu.baseURL('kimi')}\n` +
+          '  any non-empty API key is accepted; Ctrl-C stops it\n',
+      );
+      await new Promise<void>((resolve) => {
+        const release = onStopSignal(() => {
+          release();
+          emu.close().finally(resolve);
+        });
+      });
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`exai: ${redact(message)}\n`);
+    if (error instanceof ExaiError && (error.code === 'config' || error.code === 'usage')) return EXIT.usage;
+    return EXIT.failed;
+  }
+}
+
+const code = await main(process.argv);
+process.exitCode = code;
