@@ -1,5 +1,11 @@
 // createClient: the openai-node-shaped entry point (`client.chat.completions.create`).
-import { type Config, loadConfig, type ProviderConfig, providerForModel, type Timeouts } from './config/index.js';
+import {
+  type Config,
+  loadConfig,
+  type ProviderConfig,
+  providerForModel,
+  type Timeouts,
+} from './config/index.js';
 import { ConfigError, UsageError } from './errors.js';
 import { createLogger, type Logger, registerSecret } from './log.js';
 import { PROVIDERS } from './providers/index.js';
@@ -35,8 +41,14 @@ export interface ClientOptions {
 }
 
 export interface ChatCompletions {
-  create(params: ChatCompletionCreateParams & { stream: true }, options?: RequestOptions): Promise<ChatStream>;
-  create(params: ChatCompletionCreateParams & { stream?: false }, options?: RequestOptions): Promise<ChatCompletion>;
+  create(
+    params: ChatCompletionCreateParams & { stream: true },
+    options?: RequestOptions,
+  ): Promise<ChatStream>;
+  create(
+    params: ChatCompletionCreateParams & { stream?: false },
+    options?: RequestOptions,
+  ): Promise<ChatCompletion>;
   create(params: ChatCompletionCreateParams, options?: RequestOptions): Promise<ChatStream | ChatCompletion>;
 }
 
@@ -67,7 +79,9 @@ export function createClient(provider: ProviderName, options: ClientOptions = {}
 
   const prepare = (params: ChatCompletionCreateParams, signal: AbortSignal | undefined): RunOptions => {
     if (!providerConfig.apiKey) {
-      throw new ConfigError(`${KEY_VAR[provider]} is not set: export it or put it in .env to use ${provider}`);
+      throw new ConfigError(
+        `${KEY_VAR[provider]} is not set: export it or put it in .env to use ${provider}`,
+      );
     }
     if (!Array.isArray(params.messages) || params.messages.length === 0) {
       throw new UsageError('messages must be a non-empty array');
@@ -110,25 +124,22 @@ export function createClient(provider: ProviderName, options: ClientOptions = {}
     else outer?.addEventListener('abort', () => controller.abort(outer.reason), { once: true });
     return new Promise((resolve, reject) => {
       let opened = false;
-      const stream: ChatStream = new ChatStream(
-        (hooks) => {
-          const running = runChat({
-            ...run,
-            ...hooks,
-            signal: controller.signal,
-            onOpen: () => {
-              opened = true;
-              resolve(stream);
-            },
-          });
-          running.then(
-            () => resolve(stream),
-            (error) => (opened ? undefined : reject(error)),
-          );
-          return running;
-        },
-        controller,
-      );
+      const stream: ChatStream = new ChatStream((hooks) => {
+        const running = runChat({
+          ...run,
+          ...hooks,
+          signal: controller.signal,
+          onOpen: () => {
+            opened = true;
+            resolve(stream);
+          },
+        });
+        running.then(
+          () => resolve(stream),
+          (error) => (opened ? undefined : reject(error)),
+        );
+        return running;
+      }, controller);
     });
   }
 

@@ -1,6 +1,19 @@
 // Public API of exai.
-export { type ChatCompletions, type ClientOptions, createClient, type ExaiClient, toCompletion } from './client.js';
-export { type Config, type LoadConfigOptions, loadConfig, type ProviderConfig, providerForModel, type Timeouts } from './config/index.js';
+export {
+  type ChatCompletions,
+  type ClientOptions,
+  createClient,
+  type ExaiClient,
+  toCompletion,
+} from './client.js';
+export {
+  type Config,
+  type LoadConfigOptions,
+  loadConfig,
+  type ProviderConfig,
+  providerForModel,
+  type Timeouts,
+} from './config/index.js';
 export {
   AbortError,
   APIError,

@@ -25,7 +25,8 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 /** Picks the provider: `--provider`, else the model's, else the one with a key (GLM first). */
 export function chooseProvider(config: Config, provider?: string, model?: string): ProviderName {
   if (provider !== undefined) {
-    if (provider !== 'glm' && provider !== 'kimi') throw new UsageError(`--provider must be glm or kimi, not "${provider}"`);
+    if (provider !== 'glm' && provider !== 'kimi')
+      throw new UsageError(`--provider must be glm or kimi, not "${provider}"`);
     if (model && providerForModel(model) !== provider) {
       throw new UsageError(`model "${model}" belongs to ${providerForModel(model)}, not ${provider}`);
     }
@@ -48,7 +49,11 @@ export async function readPrompt(arg: string, stdin: NodeJS.ReadableStream = pro
 }
 
 /** Runs one chat; resolves with the exit code. `signal` is Ctrl-C. */
-export async function runChatCommand(promptArg: string, opts: ChatCommandOptions, signal: AbortSignal): Promise<number> {
+export async function runChatCommand(
+  promptArg: string,
+  opts: ChatCommandOptions,
+  signal: AbortSignal,
+): Promise<number> {
   const stdout = process.stdout;
   const stderr = process.stderr;
   const decor = createDecor(stderr);

@@ -11,7 +11,8 @@ import { modelsTable } from './models.js';
 function number(min: number, max: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`expected a number from ${min} to ${max}`);
+    if (!Number.isFinite(n) || n < min || n > max)
+      throw new InvalidArgumentError(`expected a number from ${min} to ${max}`);
     return n;
   };
 }
@@ -19,7 +20,8 @@ function number(min: number, max: number) {
 function integer(min: number, max: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
     return n;
   };
 }
@@ -51,7 +53,12 @@ function buildProgram(): Command {
     .command('chat')
     .description('stream an answer to stdout as it arrives; stats and reasoning go to stderr')
     .argument('<prompt>', 'the question, or - to read it from stdin')
-    .addOption(new Option('--provider <name>', 'provider (default: from --model, else the one with a key)').choices(['glm', 'kimi']))
+    .addOption(
+      new Option('--provider <name>', 'provider (default: from --model, else the one with a key)').choices([
+        'glm',
+        'kimi',
+      ]),
+    )
     .option('--model <id>', 'model id, e.g. glm-4.6 or kimi-k2-0905-preview (default: the provider default)')
     .option('--system <text>', 'system prompt')
     .option('--temperature <t>', 'sampling temperature, 0 to 1', number(0, 2))
@@ -76,7 +83,9 @@ function buildProgram(): Command {
     .option('--json', 'print JSON instead of a table')
     .action((opts: { json?: boolean }) => {
       const config = loadConfig();
-      process.stdout.write(opts.json ? `${JSON.stringify(modelsTable(config).rows, null, 2)}\n` : modelsTable(config).text);
+      process.stdout.write(
+        opts.json ? `${JSON.stringify(modelsTable(config).rows, null, 2)}\n` : modelsTable(config).text,
+      );
     });
 
   program
@@ -113,7 +122,12 @@ function buildProgram(): Command {
     .option('--words <n>', 'answer length in words', integer(1, 1_000_000), 60)
     .action(async (opts: { host: string; port: number; paceMs: number; words: number }) => {
       const { startEmulator } = await import('../emulator/index.js');
-      const emu = await startEmulator({ host: opts.host, port: opts.port, paceMs: opts.paceMs, words: opts.words });
+      const emu = await startEmulator({
+        host: opts.host,
+        port: opts.port,
+        paceMs: opts.paceMs,
+        words: opts.words,
+      });
       process.stdout.write(
         `exai emulator listening on ${emu.url}\n` +
           `  GLM_BASE_URL=${emu.baseURL('glm')}\n  KIMI_BASE_URL=${emu.baseURL('kimi')}\n` +

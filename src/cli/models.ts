@@ -37,7 +37,11 @@ export function modelsTable(config: Config): { rows: ModelRow[]; text: string } 
     r.keySet ? 'set' : 'missing',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));
-  const line = (cells: string[]) => `${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()}\n`;
+  const line = (cells: string[]) =>
+    `${cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd()}\n`;
   const text = line(header) + body.map(line).join('');
   return { rows, text };
 }

@@ -36,7 +36,11 @@ export interface Provider {
   /** A non-streaming `chat.completion` body → the parts of a result. */
   normalizeCompletion(raw: unknown): Completion;
   /** An HTTP error response → one APIError with the provider's own code and message. */
-  apiError(status: number, bodyText: string, headers: Record<string, string | string[] | undefined>): APIError;
+  apiError(
+    status: number,
+    bodyText: string,
+    headers: Record<string, string | string[] | undefined>,
+  ): APIError;
 }
 
 type Json = Record<string, unknown>;
@@ -50,7 +54,15 @@ export function isErrorFrame(v: ChatCompletionChunk | ErrorFrame): v is ErrorFra
 /** Shared body for both providers: OpenAI Chat Completions fields that were set. */
 export function baseBody(params: ChatCompletionCreateParams, model: string, stream: boolean): Json {
   const body: Json = { model, messages: params.messages, stream };
-  for (const key of ['temperature', 'top_p', 'max_tokens', 'stop', 'tools', 'tool_choice', 'response_format'] as const) {
+  for (const key of [
+    'temperature',
+    'top_p',
+    'max_tokens',
+    'stop',
+    'tools',
+    'tool_choice',
+    'response_format',
+  ] as const) {
     if (params[key] !== undefined) body[key] = params[key];
   }
   if (stream) body.stream_options = { include_usage: true };
@@ -131,7 +143,8 @@ export function errorFromBody(
   let message: string | undefined;
   try {
     const parsed: unknown = JSON.parse(bodyText);
-    const e = isObject(parsed) && isObject(parsed.error) ? parsed.error : isObject(parsed) ? parsed : undefined;
+    const e =
+      isObject(parsed) && isObject(parsed.error) ? parsed.error : isObject(parsed) ? parsed : undefined;
     if (e) {
       if (typeof e.message === 'string') message = e.message;
       if (e.code !== undefined && e.code !== null) code = String(e.code);

@@ -31,7 +31,11 @@ export interface TransportOptions {
 }
 
 export function createTransport(options: TransportOptions = {}): Transport {
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? Number.POSITIVE_INFINITY, scheduling: 'lifo' as const };
+  const agentOptions = {
+    keepAlive: true,
+    maxSockets: options.maxSockets ?? Number.POSITIVE_INFINITY,
+    scheduling: 'lifo' as const,
+  };
   const direct = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
   const proxied = new Map<string, http.Agent>();
 

@@ -42,7 +42,8 @@ export class Aggregator {
         token = true;
       }
       if (d.tool_calls) {
-        for (const t of d.tool_calls) this.addToolDelta(t.index ?? 0, t.id, t.function?.name, t.function?.arguments);
+        for (const t of d.tool_calls)
+          this.addToolDelta(t.index ?? 0, t.id, t.function?.name, t.function?.arguments);
         token = true;
       }
       // GLM may repeat finish_reason on a later chunk (tool call, then usage): the last one wins.
@@ -64,7 +65,8 @@ export class Aggregator {
   }
 
   get content(): string {
-    if (this.contentParts.length > 1) this.contentParts.splice(0, this.contentParts.length, this.contentParts.join(''));
+    if (this.contentParts.length > 1)
+      this.contentParts.splice(0, this.contentParts.length, this.contentParts.join(''));
     return this.contentParts[0] ?? '';
   }
 
@@ -82,6 +84,10 @@ export class Aggregator {
   get toolCalls(): ToolCall[] {
     return [...this.tools.entries()]
       .sort(([a], [b]) => a - b)
-      .map(([, c]) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.args.join('') } }));
+      .map(([, c]) => ({
+        id: c.id,
+        type: 'function' as const,
+        function: { name: c.name, arguments: c.args.join('') },
+      }));
   }
 }

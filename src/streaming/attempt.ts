@@ -6,7 +6,7 @@ import type { ProviderConfig, Timeouts } from '../config/index.js';
 import { AbortError, ConnectionError, ExaiError, StreamError, TimeoutError } from '../errors.js';
 import { type Completion, isErrorFrame, type Provider } from '../providers/provider.js';
 import type { Transport } from '../providers/transport.js';
-import type { ChatCompletionChunk, ChatMessage } from '../types.js';
+import type { ChatCompletionChunk } from '../types.js';
 import { createSseDecoder } from './sse.js';
 
 export interface AttemptContext {
@@ -67,11 +67,21 @@ async function readText(body: IncomingMessage, limit: number): Promise<string> {
 }
 
 /** Sends the request; non-2xx answers become the provider's APIError. */
-async function open(ctx: AttemptContext, body: Record<string, unknown>, stream: boolean, signal: AbortSignal) {
+async function open(
+  ctx: AttemptContext,
+  body: Record<string, unknown>,
+  stream: boolean,
+  signal: AbortSignal,
+) {
   const url = `${ctx.config.baseURL}/chat/completions`;
   let res: Awaited<ReturnType<Transport['request']>>;
   try {
-    res = await ctx.transport.request({ url, headers: headers(ctx, stream), body: JSON.stringify(body), signal });
+    res = await ctx.transport.request({
+      url,
+      headers: headers(ctx, stream),
+      body: JSON.stringify(body),
+      signal,
+    });
   } catch (error) {
     throw mapNetworkError(ctx, error, signal);
   }
@@ -86,10 +96,15 @@ function mapNetworkError(ctx: AttemptContext, error: unknown, signal: AbortSigna
   if (signal.aborted) return signal.reason instanceof ExaiError ? signal.reason : new AbortError();
   if (error instanceof ExaiError) return error;
   const e = error as NodeJS.ErrnoException;
-  const what = e.code === 'ECONNRESET' || e.message === 'aborted' ? 'connection closed by the server' : e.message;
-  return new ConnectionError(ctx.provider.name, `${what}${e.code && e.code !== 'ECONNRESET' ? ` (${e.code})` : ''}`, {
-    cause: error,
-  });
+  const what =
+    e.code === 'ECONNRESET' || e.message === 'aborted' ? 'connection closed by the server' : e.message;
+  return new ConnectionError(
+    ctx.provider.name,
+    `${what}${e.code && e.code !== 'ECONNRESET' ? ` (${e.code})` : ''}`,
+    {
+      cause: error,
+    },
+  );
 }
 
 /** A non-streaming request: the whole completion in one JSON body. */
@@ -108,7 +123,11 @@ function parseCompletion(ctx: AttemptContext, text: string): Completion {
   try {
     return ctx.provider.normalizeCompletion(JSON.parse(text));
   } catch (error) {
-    throw new StreamError(ctx.provider.name, 'malformed', `unreadable completion body: ${(error as Error).message}`);
+    throw new StreamError(
+      ctx.provider.name,
+      'malformed',
+      `unreadable completion body: ${(error as Error).message}`,
+    );
   }
 }
 
@@ -164,7 +183,11 @@ export async function streamOnce(
     try {
       parsed = ctx.provider.normalizeChunk(JSON.parse(data));
     } catch (error) {
-      fault = new StreamError(ctx.provider.name, 'malformed', `unreadable chunk (${(error as Error).message})`);
+      fault = new StreamError(
+        ctx.provider.name,
+        'malformed',
+        `unreadable chunk (${(error as Error).message})`,
+      );
       return;
     }
     if (isErrorFrame(parsed)) {
@@ -197,7 +220,11 @@ export async function streamOnce(
         return { kind: 'not-streamed', completion: parseCompletion(ctx, text) };
       }
       res.body.destroy();
-      throw new StreamError(ctx.provider.name, 'bad-content-type', `expected text/event-stream, got "${type}"`);
+      throw new StreamError(
+        ctx.provider.name,
+        'bad-content-type',
+        `expected text/event-stream, got "${type}"`,
+      );
     }
     ctx.onOpen();
     for await (const buf of res.body as AsyncIterable<Buffer>) {
@@ -215,13 +242,20 @@ export async function streamOnce(
     if (fault) throw fault;
     // A finish_reason without [DONE] is a complete answer; neither means the stream was cut.
     if (!done && finishReason === null) {
-      throw new StreamError(ctx.provider.name, 'incomplete', 'the stream ended before the answer was finished');
+      throw new StreamError(
+        ctx.provider.name,
+        'incomplete',
+        'the stream ended before the answer was finished',
+      );
     }
     return { kind: 'complete', finishReason };
   } catch (error) {
     // [DONE] arrived but the server kept the connection open past the idle timeout: still complete.
     if (done && !ctx.signal.aborted) return { kind: 'complete', finishReason };
-    const mapped = error instanceof ExaiError && !attempt.signal.aborted ? error : mapNetworkError(ctx, error, attempt.signal);
+    const mapped =
+      error instanceof ExaiError && !attempt.signal.aborted
+        ? error
+        : mapNetworkError(ctx, error, attempt.signal);
     throw new AttemptError(mapped, tokens);
   } finally {
     clearTimeout(timer);

@@ -9,7 +9,7 @@ import type { Transport } from '../providers/transport.js';
 import type { ChatCompletionChunk, ChatCompletionCreateParams, ChatMessage, ChatResult } from '../types.js';
 import { Aggregator } from './aggregator.js';
 import { type AttemptContext, AttemptError, completeOnce, streamOnce } from './attempt.js';
-import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF, sleep } from './retry.js';
+import { type BackoffOptions, backoffDelay, sleep } from './retry.js';
 import { EchoFilter } from './stitch.js';
 
 export interface RunOptions {
@@ -75,7 +75,10 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
   };
 
   // Cuts the answer at EXAI_MAX_OUTPUT_BYTES: the chunk that crosses it is trimmed and finishes with "length".
-  const limitOutput = (chunk: ChatCompletionChunk, delta: NonNullable<ChatCompletionChunk['choices'][0]>['delta']) => {
+  const limitOutput = (
+    chunk: ChatCompletionChunk,
+    delta: NonNullable<ChatCompletionChunk['choices'][0]>['delta'],
+  ) => {
     for (const key of ['reasoning_content', 'content'] as const) {
       const text = delta[key];
       if (!text) continue;
@@ -140,7 +143,12 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
         const error = raw instanceof AttemptError ? raw.error : raw;
         if (delivered || run.signal.aborted || !isRetryable(error) || n >= o.maxRetries) throw raw;
         const wait = backoffDelay(n, error instanceof APIError ? error.retryAfterMs : undefined, o.backoff);
-        o.logger.warn('retrying', { provider: o.provider.name, retry: n + 1, waitMs: wait, reason: describe(error) });
+        o.logger.warn('retrying', {
+          provider: o.provider.name,
+          retry: n + 1,
+          waitMs: wait,
+          reason: describe(error),
+        });
         meta.retries++;
         await sleep(wait, run.signal);
       }
@@ -198,7 +206,11 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
           return;
         }
         // Tool-call arguments cannot be continued reliably; neither can a non-retryable refusal.
-        if (agg.hasToolCalls || recoveries >= o.maxRecoveries || (error instanceof APIError && !error.retryable)) {
+        if (
+          agg.hasToolCalls ||
+          recoveries >= o.maxRecoveries ||
+          (error instanceof APIError && !error.retryable)
+        ) {
           throw raw;
         }
         o.logger.warn('stream broke mid-answer; asking the provider to continue', {
