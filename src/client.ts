@@ -10,6 +10,7 @@ import { ConfigError, UsageError } from './errors.js';
 import { createLogger, type Logger, registerSecret } from './log.js';
 import { PROVIDERS } from './providers/index.js';
 import { sharedTransport, type Transport } from './providers/transport.js';
+import { checkRequest } from './request-checks.js';
 import type { BackoffOptions } from './streaming/retry.js';
 import { type RunOptions, runChat } from './streaming/runner.js';
 import { ChatStream } from './streaming/stream.js';
@@ -83,13 +84,11 @@ export function createClient(provider: ProviderName, options: ClientOptions = {}
         `${KEY_VAR[provider]} is not set: export it or put it in .env to use ${provider}`,
       );
     }
-    if (!Array.isArray(params.messages) || params.messages.length === 0) {
-      throw new UsageError('messages must be a non-empty array');
-    }
     const model = params.model ?? providerConfig.defaultModel;
     if (providerForModel(model) !== provider) {
       throw new UsageError(`model "${model}" belongs to ${providerForModel(model)}, not ${provider}`);
     }
+    checkRequest(params, model);
     return {
       provider: PROVIDERS[provider],
       config: providerConfig,
