@@ -81,16 +81,24 @@ const REASONING_SENTENCES: readonly string[] = [
 
 export const countWords = (text: string): number => text.split(/\s+/).filter(Boolean).length;
 
-/** Whole sentences from `pool` until at least `words` words; never repeats a sentence twice in a row. */
+/** Fisher-Yates on a copy. */
+function shuffled<T>(rng: () => number, items: readonly T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
+/** Whole sentences from `pool` until at least `words` words; the pool is used up before any repeats. */
 function pick(rng: () => number, pool: readonly string[], words: number, start: number): string[] {
   const out: string[] = [];
+  let deck: string[] = [];
   let total = start;
-  let last = -1;
   while (total < words) {
-    let i = Math.floor(rng() * pool.length);
-    if (i === last) i = (i + 1) % pool.length;
-    last = i;
-    const s = pool[i] ?? '';
+    if (deck.length === 0) deck = shuffled(rng, pool);
+    const s = deck.pop() ?? '';
     out.push(s);
     total += countWords(s);
   }

@@ -120,8 +120,25 @@ export async function completeOnce(ctx: AttemptContext, body: Record<string, unk
 }
 
 function parseCompletion(ctx: AttemptContext, text: string): Completion {
+  let raw: unknown;
   try {
-    return ctx.provider.normalizeCompletion(JSON.parse(text));
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new StreamError(
+      ctx.provider.name,
+      'malformed',
+      `unreadable completion body: ${(error as Error).message}`,
+    );
+  }
+  // GLM has been seen answering HTTP 200 with an error body instead of a completion.
+  const frame =
+    typeof raw === 'object' && raw !== null && 'error' in raw ? ctx.provider.normalizeChunk(raw) : undefined;
+  if (frame && isErrorFrame(frame)) {
+    const { code, message } = frame.error;
+    throw new StreamError(ctx.provider.name, 'error-frame', `${code ? `code ${code}: ` : ''}${message}`);
+  }
+  try {
+    return ctx.provider.normalizeCompletion(raw);
   } catch (error) {
     throw new StreamError(
       ctx.provider.name,
