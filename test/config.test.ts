@@ -220,7 +220,10 @@ describe('loadConfig with a .env file', () => {
 
   it('lets the real environment win over the .env file', () => {
     const dir = dotenvDir('GLM_API_KEY=from-dotenv-key\nEXAI_MAX_RETRIES=5\nEXAI_LOG_LEVEL=debug\n');
-    const config = loadConfig({ env: { GLM_API_KEY: 'from-real-env', EXAI_MAX_RETRIES: '1' }, dotenvDir: dir });
+    const config = loadConfig({
+      env: { GLM_API_KEY: 'from-real-env', EXAI_MAX_RETRIES: '1' },
+      dotenvDir: dir,
+    });
     expect(config.glm.apiKey).toBe('from-real-env');
     expect(config.maxRetries).toBe(1);
     expect(config.logLevel).toBe('debug');

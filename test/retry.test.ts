@@ -49,11 +49,14 @@ describe('backoffDelay without Retry-After', () => {
     { retry: 6, high: 30_000, low: 15_000 },
     { retry: 20, high: 30_000, low: 15_000 },
     { retry: 2_000, high: 30_000, low: 15_000 },
-  ])('doubles from baseMs up to maxMs: retry $retry waits between $low and $high ms', ({ retry, high, low }) => {
-    expect(backoffDelay(retry, undefined, options, () => 1)).toBe(high);
-    expect(backoffDelay(retry, undefined, options, () => 0)).toBe(low);
-    expect(backoffDelay(retry, undefined, options, () => 0.5)).toBe(Math.round(low * 1.5));
-  });
+  ])(
+    'doubles from baseMs up to maxMs: retry $retry waits between $low and $high ms',
+    ({ retry, high, low }) => {
+      expect(backoffDelay(retry, undefined, options, () => 1)).toBe(high);
+      expect(backoffDelay(retry, undefined, options, () => 0)).toBe(low);
+      expect(backoffDelay(retry, undefined, options, () => 0.5)).toBe(Math.round(low * 1.5));
+    },
+  );
 
   it('uses 500 ms doubling to 30 s by default', () => {
     expect(DEFAULT_BACKOFF).toEqual({ baseMs: 500, maxMs: 30_000 });
@@ -97,7 +100,9 @@ describe('backoffDelay without Retry-After', () => {
   });
 
   it('spreads clients that fail together: different random draws give different delays', () => {
-    const delays = new Set([0, 0.25, 0.5, 0.75, 0.999].map((r) => backoffDelay(4, undefined, options, () => r)));
+    const delays = new Set(
+      [0, 0.25, 0.5, 0.75, 0.999].map((r) => backoffDelay(4, undefined, options, () => r)),
+    );
     expect(delays.size).toBe(5);
   });
 });
