@@ -1,10 +1,12 @@
-// The aggregator folds chunks into one answer: text, reasoning, tool calls by index, usage, finish reason.
+// The aggregator folds chunks into one answer: text, reasoning, tool calls by index, usage, finish reason;
+// and truncateUtf8, which the runner applies to a delta before it reaches the aggregator.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { glm } from '../src/providers/glm.js';
 import { kimi } from '../src/providers/kimi.js';
 import { isErrorFrame } from '../src/providers/provider.js';
 import { Aggregator } from '../src/streaming/aggregator.js';
+import { truncateUtf8 } from '../src/streaming/runner.js';
 import type { ChatCompletionChunk, ChunkChoice, ChunkDelta, ToolCall, Usage } from '../src/types.js';
 import { fixturePayloads, WIRE_FIXTURES } from './fixtures/wire.js';
 
@@ -453,4 +455,50 @@ describe('Aggregator on real provider streams', () => {
       }).toEqual(expected[fixture.label]);
     },
   );
+});
+
+// The runner cuts the delta that crosses EXAI_MAX_OUTPUT_BYTES with truncateUtf8 before aggregating it.
+describe('truncateUtf8', () => {
+  const byteLength = (s: string) => Buffer.byteLength(s, 'utf8');
+
+  it.each([
+    { text: 'hello', bytes: 10, expected: 'hello' },
+    { text: 'hello', bytes: 5, expected: 'hello' },
+    { text: 'hello', bytes: 3, expected: 'hel' },
+    { text: 'hello', bytes: 0, expected: '' },
+    { text: 'hello', bytes: -1, expected: '' },
+    { text: '你好', bytes: 5, expected: '你' },
+    { text: '你好', bytes: 3, expected: '你' },
+    { text: '你好', bytes: 2, expected: '' },
+    { text: 'a😀b', bytes: 4, expected: 'a' },
+    { text: 'a😀b', bytes: 5, expected: 'a😀' },
+    { text: 'é', bytes: 1, expected: '' },
+    { text: '', bytes: 4, expected: '' },
+  ])('cuts $text to $bytes bytes as $expected', ({ text, bytes, expected }) => {
+    expect(truncateUtf8(text, bytes)).toBe(expected);
+  });
+
+  it('returns the longest whole-character prefix of the text that fits in the byte budget', () => {
+    const text = fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc.string({ unit: fc.constantFrom('a', 'é', '€', '你', '😀', '𝄞', '\uFFFD') }),
+    );
+    fc.assert(
+      fc.property(text, fc.integer({ min: -2, max: 120 }), (t, bytes) => {
+        const cut = truncateUtf8(t, bytes);
+        expect(t.startsWith(cut)).toBe(true);
+        expect(byteLength(cut)).toBeLessThanOrEqual(Math.max(0, bytes));
+        // A prefix of well-formed text can only break at its end: no dangling high surrogate there.
+        // (Being a prefix, it also cannot carry a replacement character the text did not have.)
+        const last = cut.charCodeAt(cut.length - 1);
+        expect(last >= 0xd800 && last <= 0xdbff).toBe(false);
+        // Maximal: the next whole character would not have fitted.
+        if (cut !== t) {
+          const nextChar = String.fromCodePoint(t.codePointAt(cut.length) as number);
+          expect(byteLength(cut + nextChar)).toBeGreaterThan(bytes);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
 });
