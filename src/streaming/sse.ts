@@ -21,18 +21,31 @@ export function createSseDecoder(callbacks: SseCallbacks, maxEventChars = MAX_EV
   const text = new TextDecoder('utf-8');
   const parser = createParser({
     onEvent: (e) => callbacks.onData(e.data, e.event),
-    onError: callbacks.onError,
+    // Unknown fields and bad `retry:` values are ignored, as the SSE standard says; only an
+    // event that outgrows the cap is a fault.
+    onError: (e) => {
+      if (e.type === 'max-buffer-size-exceeded') callbacks.onError(e);
+    },
     maxBufferSize: maxEventChars,
   });
+  let failed = false;
   return {
     push(bytes) {
+      if (failed) return;
       const s = text.decode(bytes, { stream: true });
-      if (s) parser.feed(s);
+      try {
+        if (s) parser.feed(s);
+      } catch (error) {
+        // The parser refuses input after its size cap fired; the error was already reported.
+        failed = true;
+        if (!(error instanceof Error)) throw error;
+      }
     },
     end() {
-      const rest = text.decode();
-      if (rest) parser.feed(rest);
-      parser.reset({ consume: true });
+      if (failed) return;
+      // Two line feeds complete a held CR (half of a CRLF?) and end a last event that lacked its
+      // blank line, so a stream cut right after its final event still delivers it.
+      parser.feed(`${text.decode()}\n\n`);
     },
   };
 }
