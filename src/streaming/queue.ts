@@ -45,7 +45,7 @@ export class ChunkQueue<T> {
     this.settleWaiter();
   }
 
-  /** Resolves once the consumer has taken enough to fall below half the high-water mark. */
+  /** Resolves once the consumer has drained the queue to half the high-water mark or less. */
   whenDrained(): Promise<void> {
     if (!this.full || this.discard) return Promise.resolve();
     return new Promise((resolve) => {
