@@ -1,0 +1,171 @@
+// The `chat` tool: one request through the library, tokens relayed as progress notifications,
+// the complete answer (or the partial one, flagged) as the result.
+import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
+import { createClient } from '../client.js';
+import { type Config, providerForModel } from '../config/index.js';
+import { ConfigError, UsageError } from '../errors.js';
+import type { ChatStream } from '../streaming/stream.js';
+import type { ChatMessage, ChatResult, ProviderName } from '../types.js';
+import { describeError, toolError } from './errors.js';
+import { ProgressRelay } from './progress.js';
+import type { Runtime } from './runtime.js';
+import type { ChatInput, ChatOutput } from './schemas.js';
+
+const KEY_VAR: Record<ProviderName, string> = { glm: 'GLM_API_KEY', kimi: 'KIMI_API_KEY' };
+
+/** `provider`, else the model's, else the provider with a key (GLM first), else GLM. */
+export function chooseProvider(config: Config, provider?: ProviderName, model?: string): ProviderName {
+  if (model !== undefined) {
+    const owner = providerForModel(model);
+    if (provider !== undefined && provider !== owner) {
+      throw new UsageError(
+        `model "${model}" belongs to ${owner}, not ${provider}: drop "provider" or fix it`,
+      );
+    }
+    return owner;
+  }
+  if (provider !== undefined) return provider;
+  if (config.glm.apiKey) return 'glm';
+  if (config.kimi.apiKey) return 'kimi';
+  return 'glm';
+}
+
+export async function chatTool(args: ChatInput, ctx: ServerContext, rt: Runtime): Promise<CallToolResult> {
+  const call = rt.track(ctx.mcpReq.signal);
+  let model = args.model;
+  let relay: ProgressRelay | undefined;
+  const sending = new Set<Promise<void>>();
+  try {
+    const provider = chooseProvider(rt.config, args.provider, args.model);
+    if (!rt.config[provider].apiKey) {
+      throw new ConfigError(
+        `${KEY_VAR[provider]} is not set, so ${provider} cannot be used: add it to the "env" of this ` +
+          "server's entry in the MCP host's configuration (or to .env in the server's working directory)",
+      );
+    }
+    const client = createClient(provider, {
+      config: rt.config,
+      logger: rt.logger,
+      ...(rt.transport ? { transport: rt.transport } : {}),
+      ...(args.stream === false ? { streamEnabled: false } : {}),
+    });
+    model ??= client.config.defaultModel;
+    const messages: ChatMessage[] = [];
+    if (args.system_prompt) messages.push({ role: 'system', content: args.system_prompt });
+    messages.push({ role: 'user', content: args.prompt });
+
+    const token = ctx.mcpReq._meta?.progressToken;
+    if (token !== undefined) {
+      relay = new ProgressRelay({
+        intervalMs: rt.config.progressIntervalMs,
+        heartbeatMs: rt.heartbeatMs,
+        model,
+        send: (u) => {
+          if (call.signal.aborted) return;
+          const meta = { 'exai/delta': u.delta, 'exai/channel': u.channel, 'exai/seq': u.seq };
+          const params = {
+            progressToken: token,
+            progress: u.progress,
+            message: u.message,
+            _meta: u.heartbeat ? { ...meta, 'exai/heartbeat': true } : meta,
+          };
+          const sent = ctx.mcpReq.notify({ method: 'notifications/progress', params }).catch((error) => {
+            rt.logger.debug('progress notification not sent', { error: describeError(error) });
+          });
+          sending.add(sent);
+          void sent.finally(() => sending.delete(sent));
+        },
+      });
+    }
+
+    const stream = await client.chat.completions.create(
+      {
+        model,
+        messages,
+        stream: true,
+        ...(args.temperature !== undefined ? { temperature: args.temperature } : {}),
+        ...(args.max_tokens !== undefined ? { max_tokens: args.max_tokens } : {}),
+      },
+      { signal: call.signal },
+    );
+    if (relay) await relayChunks(stream, relay, args.show_reasoning === true);
+    const result = await stream.finalResult();
+    const sentBefore = relay?.sent ?? 0;
+    relay?.close();
+    await Promise.all(sending);
+    // SDK clients dispatch a notification a microtask late but a response at once, and forget the
+    // progress token with the response: a last notification read together with the result is lost.
+    // One timer turn between them lets the client read them apart.
+    if (relay && relay.sent > sentBefore) await new Promise((resolve) => setTimeout(resolve, 1));
+    if (relay && relay.contentChars !== result.content.length && !call.signal.aborted) {
+      rt.logger.warn('progress deltas do not add up to the answer', {
+        relayed: relay.contentChars,
+        answer: result.content.length,
+      });
+    }
+    logDone(rt, result, call.signal.aborted);
+    return toolResult(result, args.show_reasoning === true);
+  } catch (error) {
+    relay?.stop();
+    if (!call.signal.aborted) rt.logger.warn('chat tool failed', { model, error: describeError(error) });
+    return toolError(error, model);
+  } finally {
+    relay?.stop();
+    call.release();
+  }
+}
+
+/** Feeds every delta to the relay; a broken stream ends the loop (the result says what happened). */
+async function relayChunks(stream: ChatStream, relay: ProgressRelay, showReasoning: boolean) {
+  try {
+    for await (const chunk of stream) {
+      const delta = chunk.choices[0]?.delta;
+      if (!delta) continue;
+      if (delta.reasoning_content) {
+        if (showReasoning) relay.push('reasoning', delta.reasoning_content);
+        else relay.noteThinking();
+      }
+      if (delta.content) relay.push('content', delta.content);
+    }
+  } catch {
+    // The same failure is in finalResult(): rejected when nothing arrived, else a partial result.
+  }
+}
+
+function logDone(rt: Runtime, r: ChatResult, cancelled: boolean): void {
+  const m = r.metadata;
+  rt.logger.info(cancelled ? 'chat cancelled' : 'chat done', {
+    provider: m.provider,
+    model: m.model,
+    chunks: m.chunks,
+    ttftMs: m.ttftMs,
+    durationMs: m.durationMs,
+    streamed: m.streamed,
+    ...(m.fallback ? { fallback: m.fallback.reason } : {}),
+    ...(m.recovered ? { recovered: true } : {}),
+    ...(m.interrupted && !cancelled ? { interrupted: true, error: r.error?.message } : {}),
+  });
+}
+
+/**
+ * The answer as text plus structuredContent. A partial answer is not an error result: its text is
+ * the first content item, a second item says why it stopped, and `metadata.interrupted` is true.
+ */
+export function toolResult(r: ChatResult, showReasoning: boolean): CallToolResult {
+  const structured: ChatOutput = {
+    content: r.content,
+    ...(showReasoning && r.reasoning ? { reasoning: r.reasoning } : {}),
+    finish_reason: r.finishReason,
+    ...(r.usage ? { usage: r.usage } : {}),
+    metadata: { ...r.metadata },
+    ...(r.error ? { error: { code: r.error.code, message: describeError(new Error(r.error.message)) } } : {}),
+  };
+  const content: CallToolResult['content'] = [{ type: 'text', text: r.content }];
+  if (r.metadata.interrupted && structured.error) {
+    content.push({
+      type: 'text',
+      text: `[exai] The answer above is incomplete (${structured.error.code}): ${structured.error.message}`,
+    });
+  }
+  return { content, structuredContent: structured };
+}

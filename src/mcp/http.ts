@@ -1,0 +1,134 @@
+// `exai serve --http`: Streamable HTTP at /mcp (SSE responses) on node:http, behind Host, Origin
+// and bearer-token checks. Every request is served by a fresh server instance from one factory.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { toNodeHandler } from '@modelcontextprotocol/node';
+import { createMcpHandler } from '@modelcontextprotocol/server';
+import { ConfigError } from '../errors.js';
+import { describeError } from './errors.js';
+import { LegacyCancellation } from './http-cancel.js';
+import { allowedHostnames, checkRequest, isLoopback } from './http-guard.js';
+import { createRuntime, type ServeOptions } from './runtime.js';
+import { buildServer } from './tools.js';
+
+export const MCP_PATH = '/mcp';
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+export interface HttpServerHandle {
+  /** `http://host:port/mcp` */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** The JSON body of a POST; undefined (after answering) when it is too large or not JSON. */
+async function readJson(req: IncomingMessage, res: ServerResponse): Promise<{ body: unknown } | undefined> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const part of req as AsyncIterable<Buffer>) {
+    size += part.length;
+    if (size > MAX_BODY_BYTES) {
+      reject(res, 413, `request body larger than ${MAX_BODY_BYTES} bytes`);
+      req.destroy();
+      return undefined;
+    }
+    parts.push(part);
+  }
+  try {
+    return { body: JSON.parse(Buffer.concat(parts).toString('utf8')) };
+  } catch {
+    const body = JSON.stringify({
+      jsonrpc: '2.0',
+      error: { code: -32700, message: 'Parse error' },
+      id: null,
+    });
+    res.writeHead(400, { 'content-type': 'application/json' }).end(body);
+    return undefined;
+  }
+}
+
+function reject(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}) {
+  const body = JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null });
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(body);
+}
+
+export async function serveHttp(
+  opts: ServeOptions & { host: string; port: number },
+): Promise<HttpServerHandle> {
+  const { host, port, logger } = opts;
+  const token = opts.config.httpToken;
+  if (!isLoopback(host) && !token) {
+    throw new ConfigError(
+      `refusing to serve MCP on ${host} without a token: set EXAI_HTTP_TOKEN, or bind 127.0.0.1`,
+    );
+  }
+  const rt = createRuntime(opts, true);
+  const allowedHosts = allowedHostnames(host);
+  const onerror = (error: Error) => logger.warn('MCP HTTP error', { error: describeError(error) });
+  const mcp = createMcpHandler(() => buildServer(rt), { responseMode: 'sse', onerror });
+  const handle = toNodeHandler(mcp, { onerror });
+  const cancellation = new LegacyCancellation();
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    // Reverse proxies (nginx) must not hold SSE frames back.
+    res.setHeader('X-Accel-Buffering', 'no');
+    const verdict = checkRequest(req.headers, { allowedHosts, token });
+    if (!verdict.ok) {
+      logger.warn('HTTP request rejected', { status: verdict.status, reason: verdict.message });
+      const challenge: Record<string, string> =
+        verdict.status === 401 ? { 'www-authenticate': 'Bearer' } : {};
+      return reject(res, verdict.status, verdict.message, challenge);
+    }
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== MCP_PATH) return reject(res, 404, `not found: the MCP endpoint is ${MCP_PATH}`);
+    serve(req, res).catch((error: unknown) => {
+      logger.error('MCP HTTP request failed', { error: describeError(error) });
+      if (!res.headersSent) reject(res, 500, 'internal error');
+      else res.destroy();
+    });
+  });
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'POST') return handle(req, res);
+    const parsed = await readJson(req, res);
+    if (!parsed) return;
+    if (cancellation.inspect(req, res, parsed.body) > 0)
+      logger.debug('cancelled a call on request of its client');
+    return handle(req, res, parsed.body);
+  }
+  server.on('clientError', (_error, socket) => socket.destroy());
+
+  await new Promise<void>((resolve, fail) => {
+    const onListenError = (error: NodeJS.ErrnoException) => {
+      rt.closeTransport();
+      fail(new ConfigError(`cannot listen on ${host}:${port}: ${error.code ?? error.message}`));
+    };
+    server.once('error', onListenError);
+    server.listen(port, host, () => {
+      server.off('error', onListenError);
+      resolve();
+    });
+  });
+  server.on('error', (error) => logger.error('MCP HTTP server error', { error: describeError(error) }));
+  const bound = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  let closing: Promise<void> | undefined;
+
+  return {
+    url: `http://${urlHost}:${bound}${MCP_PATH}`,
+    port: bound,
+    close() {
+      closing ??= (async () => {
+        const aborting = rt.closeAll();
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await mcp.close().catch((error: unknown) => onerror(error as Error));
+        await aborting;
+        await stopped;
+        rt.closeTransport();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,67 @@
+// The data behind `listmodels` and `version`: pure functions of the configuration.
+import type { Config } from '../config/index.js';
+import { MODELS } from '../providers/catalog.js';
+import type { ProviderName } from '../types.js';
+import { NAME, VERSION } from '../version.js';
+import { chooseProvider } from './chat-tool.js';
+import type { ListModelsOutput, VersionOutput } from './schemas.js';
+
+const PROVIDERS: readonly ProviderName[] = ['glm', 'kimi'];
+
+/** The same rows as `exai models`. */
+export function listModels(config: Config): ListModelsOutput {
+  return {
+    defaultProvider: chooseProvider(config),
+    models: MODELS.map((m) => ({
+      provider: m.provider,
+      model: m.id,
+      contextWindow: m.contextWindow,
+      reasoning: m.reasoning,
+      default: config[m.provider].defaultModel === m.id,
+      streaming: config[m.provider].streamEnabled,
+      keySet: Boolean(config[m.provider].apiKey),
+    })),
+  };
+}
+
+export function listModelsText(data: ListModelsOutput): string {
+  const lines = [`default provider: ${data.defaultProvider}`];
+  for (const provider of PROVIDERS) {
+    const rows = data.models.filter((r) => r.provider === provider);
+    const first = rows[0];
+    if (!first) continue;
+    lines.push(
+      '',
+      `${provider} (API key ${first.keySet ? 'set' : 'missing'}, streaming ${first.streaming ? 'on' : 'off'}):`,
+    );
+    for (const r of rows) {
+      const notes = [`${Math.round(r.contextWindow / 1024)}K context`];
+      if (r.reasoning) notes.push('reasoning');
+      if (r.default) notes.push('default');
+      lines.push(`  ${r.model} — ${notes.join(', ')}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+export function versionInfo(config: Config, protocolVersion: string): VersionOutput {
+  return {
+    name: NAME,
+    version: VERSION,
+    protocolVersion,
+    node: process.versions.node,
+    providers: PROVIDERS.map((p) => ({
+      provider: p,
+      configured: Boolean(config[p].apiKey),
+      defaultModel: config[p].defaultModel,
+      streaming: config[p].streamEnabled,
+    })),
+  };
+}
+
+export function versionText(v: VersionOutput): string {
+  const providers = v.providers
+    .map((p) => `${p.provider} ${p.configured ? 'configured' : 'not configured (no API key)'}`)
+    .join(', ');
+  return `${v.name} ${v.version} · MCP protocol ${v.protocolVersion} · Node ${v.node} · ${providers}`;
+}

@@ -1,0 +1,167 @@
+// The progress relay: turns a tool call's token stream into coalesced MCP progress updates with
+// exact deltas, plus heartbeats while the provider is silent. Pure logic over an injectable clock.
+
+export type Channel = 'content' | 'reasoning';
+
+/** One progress notification's payload (the caller adds the progress token). */
+export interface ProgressUpdate {
+  /** Strictly increasing: characters relayed so far plus the sequence number. */
+  progress: number;
+  /** The tail of the text so far, one line, at most {@link MESSAGE_MAX} characters. */
+  message: string;
+  /** Exact text since the previous update on this call ('' for a heartbeat). */
+  delta: string;
+  channel: Channel;
+  /** 1, 2, 3, … per call. */
+  seq: number;
+  heartbeat: boolean;
+}
+
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realClock: Clock = {
+  now: () => performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+export interface RelayOptions {
+  /** Coalescing window: at most one update per window (a channel switch flushes early). */
+  intervalMs: number;
+  /** Silence after which a heartbeat goes out, and again every such period. */
+  heartbeatMs: number;
+  /** Named in heartbeat messages. */
+  model: string;
+  send(update: ProgressUpdate): void;
+  clock?: Clock;
+}
+
+export const MESSAGE_MAX = 200;
+// Enough raw text to produce a 200-character line after whitespace is folded.
+const TAIL_KEEP = 4 * MESSAGE_MAX;
+
+/** The last `max` characters of `text` as one line, never starting inside a surrogate pair. */
+export function tailLine(text: string, max = MESSAGE_MAX): string {
+  const line = text.replace(/\s*[\r\n]+\s*/g, ' ').trimStart();
+  if (line.length <= max) return line;
+  let tail = line.slice(line.length - (max - 1));
+  const first = tail.charCodeAt(0);
+  if (first >= 0xdc00 && first <= 0xdfff) tail = tail.slice(1);
+  return `…${tail}`;
+}
+
+export class ProgressRelay {
+  private readonly clock: Clock;
+  private pending = '';
+  private pendingChannel: Channel = 'content';
+  private seq = 0;
+  private relayedChars = 0;
+  private lastSentAt = Number.NEGATIVE_INFINITY;
+  /** When text last arrived (or the call started): heartbeats count silence from here. */
+  private lastTextAt: number;
+  /** Hidden reasoning arrived since the last text: the model is thinking, not queued. */
+  private thinking = false;
+  private readonly tails: Record<Channel, string> = { content: '', reasoning: '' };
+  private flushTimer: unknown;
+  private heartbeatTimer: unknown;
+  private stopped = false;
+
+  constructor(private readonly o: RelayOptions) {
+    this.clock = o.clock ?? realClock;
+    this.lastTextAt = this.clock.now();
+    this.scheduleHeartbeat(this.lastTextAt);
+  }
+
+  /** Characters of channel `content` relayed or pending: what the client has been promised. */
+  contentChars = 0;
+
+  /** Queues `text` for the client: at once if the window is open, else when it opens. */
+  push(channel: Channel, text: string): void {
+    if (this.stopped || text === '') return;
+    const now = this.clock.now();
+    this.lastTextAt = now;
+    this.thinking = false;
+    // A notification carries one channel: what is pending on the other one goes out first.
+    if (this.pending !== '' && this.pendingChannel !== channel) this.flush();
+    this.pending += text;
+    this.pendingChannel = channel;
+    if (channel === 'content') this.contentChars += text.length;
+    this.tails[channel] = (this.tails[channel] + text).slice(-TAIL_KEEP);
+    const due = this.lastSentAt + this.o.intervalMs;
+    if (now >= due) this.flush();
+    else this.flushTimer ??= this.clock.setTimeout(() => this.flush(), due - now);
+  }
+
+  /** The provider is active but sends nothing to relay (reasoning that is not shown). */
+  noteThinking(): void {
+    this.thinking = true;
+  }
+
+  /** Sends what is pending now. */
+  flush(): void {
+    this.clearFlushTimer();
+    if (this.stopped || this.pending === '') return;
+    const delta = this.pending;
+    this.pending = '';
+    this.relayedChars += delta.length;
+    const channel = this.pendingChannel;
+    const tail = channel === 'reasoning' ? `thinking: ${this.tails.reasoning}` : this.tails.content;
+    this.emit({ delta, channel, message: tailLine(tail), heartbeat: false });
+  }
+
+  /** Flushes what is pending and stops: nothing is sent afterwards. */
+  close(): void {
+    this.flush();
+    this.stop();
+  }
+
+  /** Stops without flushing (the request was cancelled). */
+  stop(): void {
+    this.stopped = true;
+    this.pending = '';
+    this.clearFlushTimer();
+    if (this.heartbeatTimer !== undefined) this.clock.clearTimeout(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+  }
+
+  get sent(): number {
+    return this.seq;
+  }
+
+  private emit(u: Omit<ProgressUpdate, 'progress' | 'seq'>): void {
+    this.seq++;
+    this.lastSentAt = this.clock.now();
+    this.o.send({ ...u, seq: this.seq, progress: this.relayedChars + this.seq });
+    this.scheduleHeartbeat(this.lastSentAt);
+  }
+
+  private heartbeat(): void {
+    this.heartbeatTimer = undefined;
+    if (this.stopped) return;
+    if (this.pending !== '') {
+      this.flush();
+      return;
+    }
+    const silentS = Math.round((this.clock.now() - this.lastTextAt) / 1000);
+    const message = this.thinking
+      ? `${this.o.model} is thinking… (${silentS}s)`
+      : `waiting for ${this.o.model}… (${silentS}s)`;
+    this.emit({ delta: '', channel: 'content', message, heartbeat: true });
+  }
+
+  private scheduleHeartbeat(from: number): void {
+    if (this.stopped) return;
+    if (this.heartbeatTimer !== undefined) this.clock.clearTimeout(this.heartbeatTimer);
+    const wait = Math.max(0, from + this.o.heartbeatMs - this.clock.now());
+    this.heartbeatTimer = this.clock.setTimeout(() => this.heartbeat(), wait);
+  }
+
+  private clearFlushTimer(): void {
+    if (this.flushTimer !== undefined) this.clock.clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+  }
+}

@@ -1,0 +1,263 @@
+// `exai serve --http` as a child: who may connect (Host, Origin, token), streamed progress over
+// SSE, and cancellation by abort, by a dropped connection and by SIGTERM.
+import http from 'node:http';
+import type { Client } from '@modelcontextprotocol/client';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type Emulator, startEmulator } from '../src/emulator/index.js';
+import {
+  answerFor,
+  type Connected,
+  connectHttp,
+  type HttpChild,
+  nextClientClose,
+  now,
+  progressCollector,
+  serverEnv,
+  startHttpChild,
+  textOf,
+} from './helpers/mcp.js';
+
+const TOKEN = 'mcp-http-token-0123456789';
+const AUTH = { authorization: `Bearer ${TOKEN}` };
+
+let emu: Emulator;
+let server: HttpChild;
+let conn: Connected<Client>;
+
+beforeAll(async () => {
+  emu = await startEmulator({ paceMs: 5 });
+  server = await startHttpChild(serverEnv(emu, { EXAI_HTTP_TOKEN: TOKEN }));
+  conn = await connectHttp(server.url, AUTH);
+});
+afterEach(() => {
+  emu.reset();
+  emu.setOptions({ paceMs: 5 });
+});
+afterAll(async () => {
+  await conn?.close();
+  await server?.stop();
+  await emu?.close();
+});
+
+interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** A raw POST to the server, as a 2025-06-18 client would send it without a session. */
+function post(
+  path: string,
+  headers: Record<string, string>,
+  body: object,
+  onData?: (text: string, req: http.ClientRequest) => void,
+): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      new URL(path, server.url),
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': '2025-06-18',
+          ...headers,
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        const done = () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text });
+        res.on('data', (s: string) => {
+          text += s;
+          onData?.(text, req);
+        });
+        res.on('end', done);
+        res.on('close', done);
+      },
+    );
+    req.on('error', (e) => (req.destroyed ? undefined : reject(e)));
+    req.end(JSON.stringify(body));
+  });
+}
+
+const listTools = { jsonrpc: '2.0', id: 1, method: 'tools/list' };
+
+describe('exai serve --http: who may connect', () => {
+  const host = () => server.url.host;
+  it.each([
+    { what: 'no Authorization header', headers: {}, status: 401 },
+    { what: 'a wrong token', headers: { authorization: 'Bearer not-the-token' }, status: 401 },
+    { what: 'a token of another scheme', headers: { authorization: `Basic ${TOKEN}` }, status: 401 },
+    { what: 'a foreign Origin', headers: { ...AUTH, origin: 'https://evil.example' }, status: 403 },
+    { what: 'a null Origin', headers: { ...AUTH, origin: 'null' }, status: 403 },
+    { what: 'a foreign Host (DNS rebinding)', headers: { ...AUTH, host: 'evil.example:8765' }, status: 403 },
+    {
+      what: 'a Host that only starts like localhost',
+      headers: { ...AUTH, host: 'localhost.evil.example' },
+      status: 403,
+    },
+  ])('rejects a request with $what ($status)', async ({ headers, status }) => {
+    const res = await post('/mcp', headers as Record<string, string>, listTools);
+    expect(res.status).toBe(status);
+    expect(res.body).not.toContain('"tools"');
+    if (status === 401) expect(res.headers['www-authenticate']).toBe('Bearer');
+    expect(JSON.parse(res.body)).toMatchObject({ jsonrpc: '2.0', error: { message: expect.any(String) } });
+  });
+
+  it.each([
+    ['the bound address', () => ({ ...AUTH, host: host() })],
+    [
+      'localhost and a local Origin',
+      () => ({ ...AUTH, host: `localhost:${server.url.port}`, origin: 'http://localhost:6274' }),
+    ],
+  ])('accepts %s with the token, answering over SSE with X-Accel-Buffering: no', async (_, headers) => {
+    const res = await post('/mcp', headers(), listTools);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
+    expect(res.headers['x-accel-buffering']).toBe('no');
+    expect(res.body).toContain('"name":"chat"');
+  });
+
+  it('answers 404 outside /mcp', async () => {
+    const res = await post('/other', AUTH, listTools);
+    expect(res.status).toBe(404);
+  });
+
+  it('refuses to bind a non-loopback address without a token', async () => {
+    const env = serverEnv(emu);
+    await expect(startHttpChild(env, ['--host', '0.0.0.0'])).rejects.toThrow(
+      /exited with 2[\s\S]*without a token: set EXAI_HTTP_TOKEN/,
+    );
+  });
+});
+
+describe('exai serve --http: streaming', () => {
+  it('streams progress over SSE with deltas that join to the exact answer', async () => {
+    emu.setOptions({ paceMs: 10 });
+    const p = progressCollector(conn.wire, 'http stream');
+    const result = await conn.client.callTool(
+      { name: 'chat', arguments: { prompt: 'http stream', model: 'kimi-k2-0905-preview' } },
+      { onprogress: p.onprogress },
+    );
+    const expected = answerFor('kimi', 'kimi-k2-0905-preview', 'http stream').content;
+    expect(textOf(result)).toBe(expected);
+    expect(p.content()).toBe(expected);
+    expect(p.delivered.length).toBeGreaterThan(5);
+    for (let i = 1; i < p.seen.length; i++) {
+      expect(p.seen[i]?.progress).toBeGreaterThan(p.seen[i - 1]?.progress ?? 0);
+    }
+    expect((result.structuredContent as { metadata: { streamed: boolean } }).metadata.streamed).toBe(true);
+  });
+
+  it('serves 20 concurrent calls independently, each exact', async () => {
+    const prompts = Array.from({ length: 20 }, (_, i) => `http concurrent ${i}`);
+    const runs = await Promise.all(
+      prompts.map(async (prompt) => {
+        const p = progressCollector(conn.wire, prompt);
+        const result = await conn.client.callTool(
+          { name: 'chat', arguments: { prompt, model: 'glm-4.5-flash' } },
+          { onprogress: p.onprogress },
+        );
+        return { p, result, expected: answerFor('glm', 'glm-4.5-flash', prompt).content };
+      }),
+    );
+    for (const { p, result, expected } of runs) {
+      expect(textOf(result)).toBe(expected);
+      expect(p.content()).toBe(expected);
+    }
+  });
+
+  it('answers listmodels and version', async () => {
+    const models = await conn.client.callTool({ name: 'listmodels', arguments: {} });
+    expect((models.structuredContent as { models: unknown[] }).models.length).toBeGreaterThan(5);
+    const version = await conn.client.callTool({ name: 'version', arguments: {} });
+    expect(version.structuredContent).toMatchObject({ name: 'exai', protocolVersion: '2025-11-25' });
+  });
+
+  it('aborting the call closes the upstream connection within 100 ms', async () => {
+    emu.setOptions({ paceMs: 20 });
+    const controller = new AbortController();
+    const closed = nextClientClose(emu);
+    let abortedAt = 0;
+    const p = progressCollector(conn.wire, 'http cancel');
+    const call = conn.client.callTool(
+      { name: 'chat', arguments: { prompt: 'http cancel', model: 'glm-4.5-flash' } },
+      {
+        signal: controller.signal,
+        onprogress: (n) => {
+          p.onprogress(n);
+          if (p.delivered.length === 3) {
+            abortedAt = now();
+            controller.abort();
+          }
+        },
+      },
+    );
+    await expect(call).rejects.toThrow();
+    const ms = (await closed) - abortedAt;
+    console.log(`[mcp http] client abort → upstream closed in ${ms.toFixed(1)} ms`);
+    expect(ms).toBeLessThan(100);
+    expect(answerFor('glm', 'glm-4.5-flash', 'http cancel').content.startsWith(p.content())).toBe(true);
+  });
+
+  it('a client dropping its SSE stream cancels the upstream request within 100 ms', async () => {
+    emu.setOptions({ paceMs: 20 });
+    const closed = nextClientClose(emu);
+    let droppedAt = 0;
+    const call = {
+      jsonrpc: '2.0',
+      id: 9,
+      method: 'tools/call',
+      params: { name: 'chat', arguments: { prompt: 'drop me' }, _meta: { progressToken: 'drop' } },
+    };
+    const res = await post('/mcp', AUTH, call, (text, req) => {
+      if (!droppedAt && text.includes('notifications/progress')) {
+        droppedAt = now();
+        req.destroy();
+      }
+    });
+    expect(res.status).toBe(200);
+    const ms = (await closed) - droppedAt;
+    console.log(`[mcp http] SSE dropped → upstream closed in ${ms.toFixed(1)} ms`);
+    expect(ms).toBeLessThan(100);
+    expect(emu.requests.at(-1)?.outcome).toBe('client-closed');
+  });
+
+  it('SIGTERM aborts in-flight upstream requests within 100 ms and exits 0', async () => {
+    emu.setOptions({ paceMs: 20 });
+    const own = await startHttpChild(serverEnv(emu));
+    const client = await connectHttp(own.url);
+    try {
+      const closed = nextClientClose(emu);
+      let killedAt = 0;
+      const p = progressCollector(client.wire, 'until shutdown');
+      const call = client.client.callTool(
+        { name: 'chat', arguments: { prompt: 'until shutdown', model: 'glm-4.5-flash' } },
+        {
+          onprogress: (n) => {
+            p.onprogress(n);
+            if (p.delivered.length === 2) {
+              killedAt = now();
+              own.child.kill('SIGTERM');
+            }
+          },
+        },
+      );
+      const outcome = call.then(
+        () => 'answered',
+        (error: Error) => error.message,
+      );
+      const ms = (await closed) - killedAt;
+      console.log(`[mcp http] SIGTERM → upstream closed in ${ms.toFixed(1)} ms`);
+      expect(ms).toBeLessThan(100);
+      expect(await own.exited).toBe(0);
+      // The server went away mid-call: the call fails (at the latest when the client closes).
+      await client.close();
+      expect(await outcome).not.toBe('answered');
+    } finally {
+      await client.close().catch(() => {});
+      await own.stop();
+    }
+  });
+});

@@ -1,0 +1,205 @@
+// The progress relay as pure logic on a fake clock: coalescing, channels, heartbeats, tails, stop.
+import { describe, expect, it } from 'vitest';
+import {
+  type Clock,
+  MESSAGE_MAX,
+  ProgressRelay,
+  type ProgressUpdate,
+  tailLine,
+} from '../src/mcp/progress.js';
+
+/** A manual clock: timers fire only when `advance` passes their due time. */
+function fakeClock() {
+  let t = 0;
+  let nextId = 1;
+  const timers = new Map<number, { due: number; fn: () => void }>();
+  const clock: Clock = {
+    now: () => t,
+    setTimeout(fn, ms) {
+      const id = nextId++;
+      timers.set(id, { due: t + ms, fn });
+      return id;
+    },
+    clearTimeout(id) {
+      timers.delete(id as number);
+    },
+  };
+  const advance = (ms: number) => {
+    const end = t + ms;
+    for (;;) {
+      const next = [...timers.entries()].sort((a, b) => a[1].due - b[1].due)[0];
+      if (!next || next[1].due > end) break;
+      timers.delete(next[0]);
+      t = next[1].due;
+      next[1].fn();
+    }
+    t = end;
+  };
+  return { clock, advance, pending: () => timers.size };
+}
+
+function setup(intervalMs = 100, heartbeatMs = 10_000) {
+  const fc = fakeClock();
+  const sent: Array<ProgressUpdate & { at: number }> = [];
+  const relay = new ProgressRelay({
+    intervalMs,
+    heartbeatMs,
+    model: 'glm-4.6',
+    clock: fc.clock,
+    send: (u) => sent.push({ ...u, at: fc.clock.now() }),
+  });
+  return { ...fc, relay, sent };
+}
+
+describe('ProgressRelay', () => {
+  it('sends the first token at once, then at most one update per interval', () => {
+    const { relay, sent, advance } = setup(100);
+    relay.push('content', 'Hello');
+    expect(sent.map((s) => s.delta)).toEqual(['Hello']);
+    for (let i = 0; i < 10; i++) {
+      advance(10);
+      relay.push('content', ` w${i}`);
+    }
+    // 100 ms after the first update the window reopens: everything pending goes in one update;
+    // the token that arrives just then waits for the next window.
+    expect(sent).toHaveLength(2);
+    expect(sent[1]).toMatchObject({ delta: ' w0 w1 w2 w3 w4 w5 w6 w7 w8', at: 100, seq: 2 });
+    advance(500);
+    expect(sent).toHaveLength(3);
+    expect(sent[2]).toMatchObject({ delta: ' w9', at: 200, seq: 3 });
+    for (let i = 1; i < sent.length; i++) {
+      expect((sent[i]?.at ?? 0) - (sent[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(100);
+    }
+  });
+
+  it('sends text arriving after a quiet interval at once', () => {
+    const { relay, sent, advance } = setup(100);
+    relay.push('content', 'a');
+    advance(250);
+    relay.push('content', 'b');
+    expect(sent.map((s) => [s.delta, s.at])).toEqual([
+      ['a', 0],
+      ['b', 250],
+    ]);
+  });
+
+  it('keeps progress strictly increasing and seq counting 1, 2, 3', () => {
+    const { relay, sent, advance } = setup(100, 1000);
+    relay.push('content', 'abc');
+    advance(3000); // heartbeats carry no text but still move progress
+    relay.push('content', 'de');
+    relay.close();
+    expect(sent.map((s) => s.seq)).toEqual(sent.map((_, i) => i + 1));
+    for (let i = 1; i < sent.length; i++)
+      expect(sent[i]?.progress).toBeGreaterThan(sent[i - 1]?.progress ?? 0);
+    expect(sent.at(-1)?.progress).toBe(5 + sent.length);
+  });
+
+  it('flushes pending text of one channel before text of the other, never mixing them', () => {
+    const { relay, sent, advance } = setup(100);
+    relay.push('reasoning', 'think ');
+    advance(10);
+    relay.push('reasoning', 'more ');
+    advance(10);
+    relay.push('content', 'Answer');
+    advance(10);
+    relay.push('content', ' here');
+    relay.close();
+    expect(sent.map((s) => [s.channel, s.delta])).toEqual([
+      ['reasoning', 'think '],
+      ['reasoning', 'more '],
+      ['content', 'Answer here'],
+    ]);
+    expect(sent[0]?.message).toBe('thinking: think ');
+    expect(sent[2]?.message).toBe('Answer here');
+  });
+
+  it('joins content deltas to exactly the pushed text, whatever the timing', () => {
+    const { relay, sent, advance } = setup(37);
+    const parts = Array.from({ length: 200 }, (_, i) => (i % 7 === 0 ? '\n' : `tok${i} `));
+    parts.forEach((p, i) => {
+      advance((i * 13) % 29);
+      relay.push('content', p);
+    });
+    relay.close();
+    expect(sent.map((s) => s.delta).join('')).toBe(parts.join(''));
+    expect(relay.contentChars).toBe(parts.join('').length);
+  });
+
+  it('flushes what is pending on close and then sends nothing more', () => {
+    const { relay, sent, advance, pending } = setup(100, 500);
+    relay.push('content', 'a');
+    relay.push('content', 'b');
+    expect(sent).toHaveLength(1);
+    relay.close();
+    expect(sent.map((s) => s.delta)).toEqual(['a', 'b']);
+    relay.push('content', 'c');
+    advance(10_000);
+    expect(sent).toHaveLength(2);
+    expect(pending()).toBe(0);
+  });
+
+  it('drops pending text and clears every timer on stop (cancellation)', () => {
+    const { relay, sent, advance, pending } = setup(100, 500);
+    relay.push('content', 'a');
+    relay.push('content', 'b');
+    relay.stop();
+    expect(pending()).toBe(0);
+    advance(10_000);
+    expect(sent.map((s) => s.delta)).toEqual(['a']);
+  });
+
+  it('sends a heartbeat every period of silence, with empty delta and a waiting message', () => {
+    const { relay, sent, advance } = setup(100, 10_000);
+    advance(9_999);
+    expect(sent).toHaveLength(0);
+    advance(1);
+    expect(sent[0]).toMatchObject({ delta: '', heartbeat: true, channel: 'content', seq: 1, progress: 1 });
+    expect(sent[0]?.message).toBe('waiting for glm-4.6… (10s)');
+    advance(10_000);
+    expect(sent[1]?.message).toBe('waiting for glm-4.6… (20s)');
+    // Text right after a heartbeat waits for the window; the next heartbeat is due 10 s after it.
+    relay.push('content', 'x');
+    advance(100);
+    expect(sent[2]).toMatchObject({ delta: 'x', heartbeat: false });
+    advance(9_999);
+    expect(sent).toHaveLength(3);
+    advance(1);
+    expect(sent[3]).toMatchObject({ heartbeat: true, message: 'waiting for glm-4.6… (10s)' });
+  });
+
+  it('says the model is thinking when hidden reasoning is arriving', () => {
+    const { relay, sent, advance } = setup(100, 1_000);
+    advance(500);
+    relay.noteThinking();
+    advance(500);
+    expect(sent[0]?.message).toBe('glm-4.6 is thinking… (1s)');
+  });
+
+  it('does not send heartbeats while text keeps flowing', () => {
+    const { relay, sent, advance } = setup(100, 1_000);
+    for (let i = 0; i < 50; i++) {
+      relay.push('content', 'x');
+      advance(200);
+    }
+    expect(sent.some((s) => s.heartbeat)).toBe(false);
+  });
+});
+
+describe('tailLine', () => {
+  it('folds newlines into spaces and keeps the last 200 characters', () => {
+    expect(tailLine('a\n\nb\r\nc')).toBe('a b c');
+    const long = `${'x'.repeat(300)}\nend`;
+    const tail = tailLine(long);
+    expect(tail).toHaveLength(MESSAGE_MAX);
+    expect(tail.startsWith('…')).toBe(true);
+    expect(tail.endsWith('x end')).toBe(true);
+  });
+
+  it('never starts with half of a surrogate pair', () => {
+    const text = `${'🚀'.repeat(150)}`;
+    const tail = tailLine(text);
+    expect(tail.length).toBeLessThanOrEqual(MESSAGE_MAX);
+    expect(tail.codePointAt(1)).toBe(0x1f680);
+  });
+});
