@@ -39,13 +39,15 @@ export function matrixRows(cases: FaultCase[]) {
   return rows;
 }
 
+/** The emulator's whole answer to a matrix prompt. */
+export function expectedAnswer(prompt: string, provider: ProviderName): string {
+  const messages = [{ role: 'user' as const, content: prompt }];
+  return emulatorAnswer(provider, { model: MATRIX_MODEL[provider], messages }, { words: MATRIX_WORDS })
+    .content;
+}
+
 export function checkOutcome(prompt: string, provider: ProviderName, e: Expectation, seen: Observed): void {
-  const model = MATRIX_MODEL[provider];
-  const expected = emulatorAnswer(
-    provider,
-    { model, messages: [{ role: 'user', content: prompt }] },
-    { words: MATRIX_WORDS },
-  );
+  const expected = { content: expectedAnswer(prompt, provider) };
   if (e.result === 'error') {
     expect(seen.result?.content ?? '').toBe('');
     expect(seen.error).toMatch(e.error ?? /./);

@@ -1,0 +1,186 @@
+// `npm run bench`: the issue-9 benchmarks of exai against raw node:http, a bare SSE parser and
+// openai-node, on the emulator in a child process. Prints markdown tables and writes the same
+// figures, with the `ratios` object, to bench/results/latest.json.
+//   --quick        fewer repetitions and smaller sizes (a smoke check, < 45 s)
+//   --profile      also write bench/results/{exai,parser}-throughput.cpuprofile and summarise them
+//   --reps N       repetitions (default 5, quick 2)
+//   --only a,b     run only some scenarios: throughput, fanin, long, mcp (for development)
+// EXAI_BENCH_DIST=<dir> measures another build of the library (A/B of a proposed change).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { killAll, startEmulatorChild } from './children.js';
+import { KINDS } from './consumers.js';
+import { mcpRelay } from './mcp.js';
+import { summarizeByFile, summarizeProfile } from './profile.js';
+import { computeRatios, judge, markdown } from './report.js';
+import { fanIn, longAnswers, profileThroughput, throughputAndFirstToken } from './scenarios.js';
+import { round } from './stats.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const RESULTS = fileURLToPath(new URL('./results', import.meta.url));
+const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    reps: { type: 'string' },
+    only: { type: 'string' },
+  },
+});
+
+const FULL = {
+  reps: 5,
+  warmups: 2,
+  throughputChunks: 20_000,
+  ttftChunks: 30,
+  ttftRequests: 20,
+  paceMs: 20,
+  fanInStreams: [200, 1000],
+  fanInChunks: 60,
+  rampMsPerStream: 0.2,
+  fanInTimeoutMs: 60_000,
+  warmUpChunks: 2_000,
+  warmUpStreams: 5,
+  longSizesMB: [0.5, 1, 2],
+  longReps: 3,
+  longMemoryReps: 1,
+  mcpWindowMs: 100,
+  mcpCalls: [1, 20],
+  mcpChunks: 150,
+  mcpBulkCalls: 20,
+  mcpBulkChunks: 5_000,
+  mcpBulkReps: 3,
+};
+
+const QUICK = {
+  ...FULL,
+  reps: 2,
+  warmups: 3,
+  throughputChunks: 5_000,
+  ttftRequests: 10,
+  fanInChunks: 20,
+  fanInTimeoutMs: 20_000,
+  warmUpChunks: 1_000,
+  warmUpStreams: 3,
+  longSizesMB: [0.125, 0.25, 0.5],
+  longReps: 1,
+  mcpChunks: 40,
+  mcpBulkChunks: 1_000,
+  mcpBulkReps: 1,
+};
+
+const cfg = { ...(args.quick ? QUICK : FULL) };
+if (args.reps) cfg.reps = Math.max(1, Number.parseInt(args.reps, 10) || cfg.reps);
+const only = new Set((args.only ?? 'throughput,fanin,long,mcp').split(','));
+// A hard ceiling: whatever happens, the run ends and its children die.
+const CEILING_MS = args.quick ? 60_000 : 20 * 60_000;
+
+const started = performance.now();
+const log = (msg) => process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(1)}s] ${msg}\n`);
+
+process.on('exit', killAll);
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+const ceiling = setTimeout(() => {
+  log(`exceeded ${CEILING_MS / 1000} s: stopping`);
+  killAll();
+  process.exit(1);
+}, CEILING_MS);
+ceiling.unref();
+
+function gitCommit() {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    return null;
+  }
+}
+
+/** Rounds every number in a JSON-able value (keeps latest.json readable). */
+function rounded(value) {
+  if (typeof value === 'number') return round(value, 4);
+  if (Array.isArray(value)) return value.map(rounded);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rounded(v)]));
+  }
+  return value;
+}
+
+async function main() {
+  if (!existsSync(fileURLToPath(new URL('../dist/index.js', import.meta.url)))) {
+    throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
+  }
+  mkdirSync(RESULTS, { recursive: true });
+  const meta = {
+    date: new Date().toISOString(),
+    commit: gitCommit(),
+    quick: args.quick,
+    reps: cfg.reps,
+    node: process.versions.node,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown CPU',
+    cpus: os.cpus().length,
+    memoryGB: round(os.totalmem() / 2 ** 30, 1),
+    dist: process.env.EXAI_BENCH_DIST ?? 'dist',
+    config: cfg,
+  };
+  const emulator = await startEmulatorChild({ tokensPerChunk: 1 });
+  log(`emulator at ${emulator.url} (pid ${emulator.pid})`);
+  const report = { meta };
+  try {
+    if (only.has('throughput')) {
+      Object.assign(report, await throughputAndFirstToken({ emulator, cfg, kinds: KINDS, log }));
+      if (args.profile) {
+        const file = await profileThroughput({ emulator, cfg, kind: 'exai', dir: RESULTS });
+        const parserFile = await profileThroughput({ emulator, cfg, kind: 'parser', dir: RESULTS });
+        report.profile = {
+          file: 'bench/results/exai-throughput.cpuprofile',
+          ...summarizeProfile(file, 20),
+          byFile: summarizeByFile(file),
+          parser: { ...summarizeProfile(parserFile, 10), byFile: summarizeByFile(parserFile) },
+        };
+        log('profiles written');
+      }
+    }
+    if (only.has('fanin')) report.fanIn = await fanIn({ emulator, cfg, kinds: ['parser', 'openai', 'exai'], log });
+    if (only.has('long')) report.long = await longAnswers({ emulator, cfg, log });
+    if (only.has('mcp')) {
+      report.mcp = await mcpRelay({ emulator, cfg, cli: CLI, log });
+      log(report.mcp.available ? 'mcp relay done' : `mcp relay: ${report.mcp.note}`);
+    }
+  } finally {
+    await emulator.close();
+  }
+  const complete = ['throughput', 'fanin', 'long', 'mcp'].every((s) => only.has(s));
+  if (complete) {
+    report.ratios = computeRatios(report);
+    report.verdicts = judge(report.ratios);
+  }
+  report.meta.durationS = round((performance.now() - started) / 1000, 1);
+  const out = rounded(report);
+  const file = complete ? 'latest.json' : 'partial.tmp.json';
+  writeFileSync(`${RESULTS}/${file}`, `${JSON.stringify(out, null, 2)}\n`);
+  if (complete) process.stdout.write(`${markdown(out)}\n`);
+  else process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  log(`done in ${report.meta.durationS} s → bench/results/${file}`);
+}
+
+main()
+  .then(() => {
+    killAll();
+    process.exit(0);
+  })
+  .catch((error) => {
+    log(`failed: ${error?.stack ?? error}`);
+    killAll();
+    process.exit(1);
+  });
