@@ -54,6 +54,8 @@ describe('loadConfig defaults (DESIGN.md section 2)', () => {
       logLevel: 'info',
       progressIntervalMs: 100,
       httpToken: undefined,
+      drainTimeoutMs: 30_000,
+      httpAllowedHosts: [],
     });
   });
 
@@ -97,6 +99,8 @@ describe('loadConfig values', () => {
       EXAI_LOG_LEVEL: 'DEBUG',
       EXAI_PROGRESS_INTERVAL_MS: '0',
       EXAI_HTTP_TOKEN: 'http-token-1234',
+      EXAI_DRAIN_TIMEOUT_MS: '0',
+      EXAI_HTTP_ALLOWED_HOSTS: ' exai.internal, PROXY ,',
     });
     expect(config).toEqual({
       glm: {
@@ -119,6 +123,8 @@ describe('loadConfig values', () => {
       logLevel: 'debug',
       progressIntervalMs: 0,
       httpToken: 'http-token-1234',
+      drainTimeoutMs: 0,
+      httpAllowedHosts: ['exai.internal', 'proxy'],
     });
   });
 

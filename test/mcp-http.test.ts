@@ -224,7 +224,7 @@ describe('exai serve --http: streaming', () => {
     expect(emu.requests.at(-1)?.outcome).toBe('client-closed');
   });
 
-  it('SIGTERM aborts in-flight upstream requests within 100 ms and exits 0', async () => {
+  it('SIGINT aborts in-flight upstream requests within 100 ms, flags the partial answer and exits 0', async () => {
     emu.setOptions({ paceMs: 20 });
     const own = await startHttpChild(serverEnv(emu));
     const client = await connectHttp(own.url);
@@ -239,25 +239,145 @@ describe('exai serve --http: streaming', () => {
             p.onprogress(n);
             if (p.delivered.length === 2) {
               killedAt = now();
-              own.child.kill('SIGTERM');
+              own.child.kill('SIGINT');
             }
           },
         },
       );
       const outcome = call.then(
-        () => 'answered',
-        (error: Error) => error.message,
+        (result) => result,
+        (error: Error) => error,
       );
       const ms = (await closed) - killedAt;
-      console.log(`[mcp http] SIGTERM → upstream closed in ${ms.toFixed(1)} ms`);
+      console.log(`[mcp http] SIGINT → upstream closed in ${ms.toFixed(1)} ms`);
       expect(ms).toBeLessThan(100);
       expect(await own.exited).toBe(0);
-      // The server went away mid-call: the call fails (at the latest when the client closes).
       await client.close();
-      expect(await outcome).not.toBe('answered');
+      const result = await outcome;
+      // Either the flagged partial answer made it out before the connection closed, or the call failed:
+      // never a result that looks complete.
+      if (!(result instanceof Error)) {
+        const sc = (result as { structuredContent: { metadata: { interrupted: boolean }; content: string } })
+          .structuredContent;
+        expect(sc.metadata.interrupted).toBe(true);
+        expect(textOf(result, 1)).toMatch(/shutting down/);
+        expect(answerFor('glm', 'glm-4.5-flash', 'until shutdown').content.startsWith(sc.content)).toBe(true);
+      }
     } finally {
       await client.close().catch(() => {});
       await own.stop();
     }
+  });
+
+  it('SIGTERM drains: not ready, the call in flight finishes exactly, then exit 0', async () => {
+    emu.setOptions({ paceMs: 10 });
+    const own = await startHttpChild(serverEnv(emu));
+    const client = await connectHttp(own.url);
+    try {
+      const p = progressCollector(client.wire, 'drain me');
+      let signalled = false;
+      const call = client.client.callTool(
+        { name: 'chat', arguments: { prompt: 'drain me', model: 'kimi-k2-0905-preview' } },
+        {
+          onprogress: (n) => {
+            p.onprogress(n);
+            if (!signalled) {
+              signalled = true;
+              own.child.kill('SIGTERM');
+            }
+          },
+        },
+      );
+      const result = await call;
+      expect(textOf(result)).toBe(answerFor('kimi', 'kimi-k2-0905-preview', 'drain me').content);
+      expect(p.content()).toBe(textOf(result));
+      expect(await own.exited).toBe(0);
+      expect(own.stderr()).toMatch(/draining/);
+    } finally {
+      await client.close().catch(() => {});
+      await own.stop();
+    }
+  });
+
+  it('SIGTERM past EXAI_DRAIN_TIMEOUT_MS aborts the rest with a flagged partial answer', async () => {
+    emu.setOptions({ paceMs: 30 });
+    const own = await startHttpChild(serverEnv(emu, { EXAI_DRAIN_TIMEOUT_MS: '300' }));
+    const client = await connectHttp(own.url);
+    try {
+      let signalled = false;
+      const result = await client.client.callTool(
+        { name: 'chat', arguments: { prompt: 'too long to drain', model: 'glm-4.5-flash' } },
+        {
+          onprogress: () => {
+            if (!signalled) {
+              signalled = true;
+              own.child.kill('SIGTERM');
+            }
+          },
+        },
+      );
+      const sc = (result as { structuredContent: { metadata: { interrupted: boolean }; content: string } })
+        .structuredContent;
+      expect(sc.metadata.interrupted).toBe(true);
+      expect(sc.content.length).toBeGreaterThan(0);
+      expect(answerFor('glm', 'glm-4.5-flash', 'too long to drain').content.startsWith(sc.content)).toBe(
+        true,
+      );
+      expect(textOf(result, 1)).toMatch(/incomplete.*shutting down/);
+      expect(await own.exited).toBe(0);
+    } finally {
+      await client.close().catch(() => {});
+      await own.stop();
+    }
+  });
+});
+
+describe('exai serve --http: health, readiness and metrics', () => {
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    new Promise<RawResponse>((resolve, reject) => {
+      http
+        .get(new URL(path, server.url), { headers }, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (s: string) => {
+            body += s;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        })
+        .on('error', reject);
+    });
+
+  it('answers /healthz and /readyz without a token, whatever the Host', async () => {
+    expect((await get('/healthz', { host: 'pod-10-1-2-3:8765' })).status).toBe(200);
+    const ready = await get('/readyz', { host: 'kubelet-probe' });
+    expect(ready.status).toBe(200);
+    expect(ready.body).toMatch(/ready/);
+  });
+
+  it('keeps /metrics behind the token', async () => {
+    expect((await get('/metrics')).status).toBe(401);
+    expect((await get('/metrics', { authorization: 'Bearer wrong' })).status).toBe(401);
+  });
+
+  it('counts calls, chunks, progress and latency in Prometheus text format, with no key or prompt in it', async () => {
+    const before = await get('/metrics', AUTH);
+    const count = (text: string, re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
+    const okCalls = /exai_requests_total\{provider="glm",model="glm-4\.5-flash",outcome="ok"\} (\d+)/;
+    await conn.client.callTool(
+      { name: 'chat', arguments: { prompt: 'metrics prompt SECRET-PROMPT', model: 'glm-4.5-flash' } },
+      { onprogress: () => {} },
+    );
+    const after = await get('/metrics', AUTH);
+    expect(after.status).toBe(200);
+    expect(after.headers['content-type']).toMatch(/text\/plain/);
+    expect(count(after.body, okCalls)).toBe(count(before.body, okCalls) + 1);
+    expect(count(after.body, /exai_chunks_total\{provider="glm"\} (\d+)/)).toBeGreaterThan(
+      count(before.body, /exai_chunks_total\{provider="glm"\} (\d+)/),
+    );
+    expect(count(after.body, /exai_progress_notifications_total (\d+)/)).toBeGreaterThan(0);
+    expect(after.body).toMatch(/exai_time_to_first_token_seconds_count\{provider="glm"\} [1-9]/);
+    expect(after.body).toMatch(/exai_request_duration_seconds_bucket/);
+    expect(after.body).toMatch(/exai_active_streams 0/);
+    expect(after.body).not.toContain('SECRET');
+    expect(after.body).not.toContain(TOKEN);
   });
 });

@@ -98,15 +98,22 @@ function buildProgram(): Command {
       const config = loadConfig();
       const logger = createLogger(config.logLevel);
       const mcp = await import('../mcp/index.js');
-      const server = opts.http
+      const httpServer = opts.http
         ? await mcp.serveHttp({ config, logger, host: opts.host, port: opts.port })
-        : await mcp.serveStdio({ config, logger });
-      if ('url' in server) logger.info('exai MCP server listening', { url: `${server.url}` });
+        : undefined;
+      const server = httpServer ?? (await mcp.serveStdio({ config, logger }));
+      if (httpServer) logger.info('exai MCP server listening', { url: httpServer.url });
       await new Promise<void>((resolve) => {
         const release = onStopSignal((signal) => {
-          logger.info('shutting down', { signal });
-          release();
-          server.close().finally(resolve);
+          // SIGTERM (an orchestrator) drains the HTTP server; SIGINT (a person) stops at once.
+          // A second signal exits immediately (onStopSignal).
+          const drain = httpServer !== undefined && signal === 'SIGTERM';
+          logger.info(drain ? 'draining' : 'shutting down', { signal });
+          const stopping = drain ? httpServer.drain(config.drainTimeoutMs) : server.close();
+          stopping.finally(() => {
+            release();
+            resolve();
+          });
         });
         // stdio: the host closing our stdin means it is gone.
         if (!opts.http) process.stdin.once('end', () => server.close().finally(resolve));

@@ -30,6 +30,10 @@ export interface Config {
   logLevel: Env['EXAI_LOG_LEVEL'];
   progressIntervalMs: number;
   httpToken: string | undefined;
+  /** `exai serve --http`: how long SIGTERM lets in-flight calls finish before aborting them. */
+  drainTimeoutMs: number;
+  /** Extra `Host` names `exai serve --http` accepts (a reverse proxy's or a Service's name). */
+  httpAllowedHosts: string[];
 }
 
 export interface LoadConfigOptions {
@@ -90,6 +94,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     logLevel: e.EXAI_LOG_LEVEL,
     progressIntervalMs: e.EXAI_PROGRESS_INTERVAL_MS,
     httpToken: e.EXAI_HTTP_TOKEN,
+    drainTimeoutMs: e.EXAI_DRAIN_TIMEOUT_MS,
+    httpAllowedHosts: e.EXAI_HTTP_ALLOWED_HOSTS,
   };
 }
 

@@ -80,6 +80,16 @@ export const envSchema = z.object({
     }),
   EXAI_PROGRESS_INTERVAL_MS: int(100, 0),
   EXAI_HTTP_TOKEN: text(),
+  EXAI_DRAIN_TIMEOUT_MS: int(30_000, 0),
+  EXAI_HTTP_ALLOWED_HOSTS: z
+    .string()
+    .optional()
+    .transform((v) =>
+      (v ?? '')
+        .split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+    ),
 });
 
 export type EnvInput = z.input<typeof envSchema>;

@@ -32,11 +32,13 @@ export function chooseProvider(config: Config, provider?: ProviderName, model?: 
 
 export async function chatTool(args: ChatInput, ctx: ServerContext, rt: Runtime): Promise<CallToolResult> {
   const call = rt.track(ctx.mcpReq.signal);
+  const ended = rt.metrics.callStarted();
   let model = args.model;
+  let provider: ProviderName | undefined;
   let relay: ProgressRelay | undefined;
   const sending = new Set<Promise<void>>();
   try {
-    const provider = chooseProvider(rt.config, args.provider, args.model);
+    provider = chooseProvider(rt.config, args.provider, args.model);
     if (!rt.config[provider].apiKey) {
       throw new ConfigError(
         `${KEY_VAR[provider]} is not set, so ${provider} cannot be used: add it to the "env" of this ` +
@@ -69,6 +71,7 @@ export async function chatTool(args: ChatInput, ctx: ServerContext, rt: Runtime)
             message: u.message,
             _meta: u.heartbeat ? { ...meta, 'exai/heartbeat': true } : meta,
           };
+          rt.metrics.progressSent();
           const sent = ctx.mcpReq.notify({ method: 'notifications/progress', params }).catch((error) => {
             rt.logger.debug('progress notification not sent', { error: describeError(error) });
           });
@@ -104,13 +107,17 @@ export async function chatTool(args: ChatInput, ctx: ServerContext, rt: Runtime)
       });
     }
     logDone(rt, result, call.signal.aborted);
+    const outcome = call.signal.aborted ? 'cancelled' : result.metadata.interrupted ? 'interrupted' : 'ok';
+    rt.metrics.callEnded(provider, result.metadata.model, outcome, result);
     return toolResult(result, args.show_reasoning === true);
   } catch (error) {
     relay?.stop();
     if (!call.signal.aborted) rt.logger.warn('chat tool failed', { model, error: describeError(error) });
+    rt.metrics.callEnded(provider, model, call.signal.aborted ? 'cancelled' : 'error');
     return toolError(error, model);
   } finally {
     relay?.stop();
+    ended();
     call.release();
   }
 }

@@ -15,8 +15,8 @@ export function isLoopback(host: string): boolean {
 const WILDCARDS = new Set(['0.0.0.0', '::', '[::]']);
 
 /** Host names a client may put in `Host` for a server bound to `bindHost`. */
-export function allowedHostnames(bindHost: string): Set<string> {
-  const names = new Set(['localhost', '127.0.0.1', '[::1]']);
+export function allowedHostnames(bindHost: string, extra: readonly string[] = []): Set<string> {
+  const names = new Set(['localhost', '127.0.0.1', '[::1]', ...extra]);
   const bound = bindHost.toLowerCase();
   if (WILDCARDS.has(bound)) {
     // Bound to every interface (with a token): any of this machine's addresses or its name.
@@ -61,6 +61,8 @@ export function tokenMatches(presented: string, expected: string): boolean {
 export interface GuardOptions {
   allowedHosts: ReadonlySet<string>;
   token: string | undefined;
+  /** For read-only endpoints scraped from other hosts (metrics): the token alone decides. */
+  skipHostCheck?: boolean;
 }
 
 export type GuardVerdict = { ok: true } | { ok: false; status: 401 | 403; message: string };
@@ -68,7 +70,7 @@ export type GuardVerdict = { ok: true } | { ok: false; status: 401 | 403; messag
 export function checkRequest(headers: IncomingHttpHeaders, o: GuardOptions): GuardVerdict {
   const host = headers.host;
   const hostname = host ? hostnameOf(host) : undefined;
-  if (!hostname || !o.allowedHosts.has(hostname)) {
+  if (!o.skipHostCheck && (!hostname || !o.allowedHosts.has(hostname))) {
     return { ok: false, status: 403, message: `Host "${host ?? ''}" is not allowed` };
   }
   const origin = headers.origin;

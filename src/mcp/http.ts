@@ -18,7 +18,13 @@ export interface HttpServerHandle {
   /** `http://host:port/mcp` */
   url: string;
   port: number;
+  /** Aborts every call in flight at once, then closes every connection. */
   close(): Promise<void>;
+  /**
+   * Graceful stop (SIGTERM): not ready, no new connections or calls, in-flight calls get up to
+   * `timeoutMs` to finish; the rest are aborted (their results say so), then `close()`.
+   */
+  drain(timeoutMs: number): Promise<void>;
 }
 
 /** The JSON body of a POST; undefined (after answering) when it is too large or not JSON. */
@@ -47,6 +53,13 @@ async function readJson(req: IncomingMessage, res: ServerResponse): Promise<{ bo
   }
 }
 
+function plain(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8') {
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 function reject(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}) {
   const body = JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null });
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -64,7 +77,8 @@ export async function serveHttp(
     );
   }
   const rt = createRuntime(opts, true);
-  const allowedHosts = allowedHostnames(host);
+  const allowedHosts = allowedHostnames(host, opts.config.httpAllowedHosts);
+  let draining = false;
   const onerror = (error: Error) => logger.warn('MCP HTTP error', { error: describeError(error) });
   const mcp = createMcpHandler(() => buildServer(rt), { responseMode: 'sse', onerror });
   const handle = toNodeHandler(mcp, { onerror });
@@ -73,6 +87,19 @@ export async function serveHttp(
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     // Reverse proxies (nginx) must not hold SSE frames back.
     res.setHeader('X-Accel-Buffering', 'no');
+    const path = (req.url ?? '/').split('?')[0];
+    // Probes come from the orchestrator with its own Host header and no token: they reveal nothing.
+    if (path === '/healthz') return plain(res, 200, 'ok\n');
+    if (path === '/readyz') return draining ? plain(res, 503, 'draining\n') : plain(res, 200, 'ready\n');
+    if (path === '/metrics') {
+      const auth = checkRequest(req.headers, { allowedHosts, token, skipHostCheck: true });
+      if (!auth.ok) return reject(res, auth.status, auth.message, { 'www-authenticate': 'Bearer' });
+      rt.metrics.text().then(
+        (text) => plain(res, 200, text, rt.metrics.contentType),
+        () => plain(res, 500, 'metrics unavailable\n'),
+      );
+      return;
+    }
     const verdict = checkRequest(req.headers, { allowedHosts, token });
     if (!verdict.ok) {
       logger.warn('HTTP request rejected', { status: verdict.status, reason: verdict.message });
@@ -80,8 +107,12 @@ export async function serveHttp(
         verdict.status === 401 ? { 'www-authenticate': 'Bearer' } : {};
       return reject(res, verdict.status, verdict.message, challenge);
     }
-    const path = (req.url ?? '/').split('?')[0];
     if (path !== MCP_PATH) return reject(res, 404, `not found: the MCP endpoint is ${MCP_PATH}`);
+    if (draining && req.method === 'POST') {
+      return reject(res, 503, 'the server is shutting down; retry on another instance', {
+        connection: 'close',
+      });
+    }
     serve(req, res).catch((error: unknown) => {
       logger.error('MCP HTTP request failed', { error: describeError(error) });
       if (!res.headersSent) reject(res, 500, 'internal error');
@@ -114,21 +145,42 @@ export async function serveHttp(
   const bound = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   let closing: Promise<void> | undefined;
+  let stopped: Promise<void> | undefined;
+  const stopListening = () => {
+    stopped ??= new Promise<void>((resolve) => server.close(() => resolve()));
+    return stopped;
+  };
+  function close(): Promise<void> {
+    closing ??= (async () => {
+      draining = true;
+      const listening = stopListening();
+      // Abort first (upstream sockets close at once), then let the handlers write their results
+      // (partial answers flagged interrupted) before the connections go.
+      await rt.closeAll();
+      await sleep(20);
+      server.closeAllConnections();
+      await mcp.close().catch((error: unknown) => onerror(error as Error));
+      await listening;
+      rt.closeTransport();
+    })();
+    return closing;
+  }
 
   return {
     url: `http://${urlHost}:${bound}${MCP_PATH}`,
     port: bound,
-    close() {
-      closing ??= (async () => {
-        const aborting = rt.closeAll();
-        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeAllConnections();
-        await mcp.close().catch((error: unknown) => onerror(error as Error));
-        await aborting;
-        await stopped;
-        rt.closeTransport();
-      })();
-      return closing;
+    close,
+    async drain(timeoutMs) {
+      if (closing) return closing;
+      draining = true;
+      logger.info('draining', { inFlight: rt.active, timeoutMs });
+      stopListening();
+      server.closeIdleConnections();
+      const deadline = Date.now() + timeoutMs;
+      while (rt.active > 0 && Date.now() < deadline) await sleep(Math.min(50, deadline - Date.now()));
+      if (rt.active > 0)
+        logger.warn('drain timeout: aborting calls still in flight', { inFlight: rt.active });
+      return close();
     },
   };
 }

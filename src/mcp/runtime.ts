@@ -4,6 +4,7 @@ import type { Config } from '../config/index.js';
 import { AbortError, ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { createTransport, type Transport } from '../providers/transport.js';
+import { Metrics } from './metrics.js';
 
 export interface ServeOptions {
   config: Config;
@@ -31,6 +32,7 @@ export interface Runtime {
   closeAll(waitMs?: number): Promise<void>;
   /** Calls in flight. */
   readonly active: number;
+  readonly metrics: Metrics;
 }
 
 /** The heartbeat period from options or `EXAI_HEARTBEAT_MS`; a malformed value is a config error. */
@@ -65,6 +67,7 @@ export function createRuntime(
     logger: opts.logger,
     transport: opts.transport ?? owned,
     heartbeatMs,
+    metrics: new Metrics(),
     get active() {
       return inflight.size;
     },

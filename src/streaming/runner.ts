@@ -55,7 +55,9 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
 
   // One signal for the whole run: the caller's cancel or the total deadline, whichever comes first.
   const run = new AbortController();
-  const onCallerAbort = () => run.abort(new AbortError());
+  // Keep the caller's reason when it is ours (e.g. "the MCP server is shutting down").
+  const onCallerAbort = () =>
+    run.abort(o.signal?.reason instanceof AbortError ? o.signal.reason : new AbortError());
   if (o.signal?.aborted) throw new AbortError();
   o.signal?.addEventListener('abort', onCallerAbort, { once: true });
   const total = setTimeout(
