@@ -84,7 +84,11 @@ export async function serveHttp(
   const handle = toNodeHandler(mcp, { onerror });
   const cancellation = new LegacyCancellation();
 
+  // Every HTTP exchange in flight (not only chat calls), so a drain lets an `initialize` finish too.
+  let exchanges = 0;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    exchanges++;
+    res.once('close', () => exchanges--);
     // Reverse proxies (nginx) must not hold SSE frames back.
     res.setHeader('X-Accel-Buffering', 'no');
     const path = (req.url ?? '/').split('?')[0];
@@ -177,7 +181,9 @@ export async function serveHttp(
       stopListening();
       server.closeIdleConnections();
       const deadline = Date.now() + timeoutMs;
-      while (rt.active > 0 && Date.now() < deadline) await sleep(Math.min(50, deadline - Date.now()));
+      while ((rt.active > 0 || exchanges > 0) && Date.now() < deadline) {
+        await sleep(Math.min(20, deadline - Date.now()));
+      }
       if (rt.active > 0)
         logger.warn('drain timeout: aborting calls still in flight', { inFlight: rt.active });
       return close();
