@@ -53,11 +53,11 @@ describe('fault matrix: CLI', () => {
     child.stderr.setEncoding('utf8').on('data', (s: string) => {
       stderr += s;
     });
-    if (c.cancelAfterChunks !== undefined) {
+    const cancelAfter = c.cancelAfterChunks;
+    if (cancelAfter !== undefined) {
       // Ctrl-C once a few chunks have gone out (the emulator is paced).
-      const first = await new Promise<void>((r) => emu.once('request', () => r()));
-      await first;
-      await new Promise((r) => setTimeout(r, (c.paceMs ?? 0) * (c.cancelAfterChunks + 2) + 150));
+      await new Promise<void>((r) => emu.once('request', () => r()));
+      await new Promise((r) => setTimeout(r, (c.paceMs ?? 0) * (cancelAfter + 2) + 150));
       child.kill('SIGINT');
     }
     const code = await new Promise<number | null>((r) => child.on('close', r));

@@ -52,7 +52,8 @@ describe('fault matrix: MCP', () => {
           timeout: 30_000,
           onprogress: (p) => {
             progress.onprogress(p);
-            if (p._meta?.['exai/delta'] && ++contentUpdates === c.cancelAfterChunks) controller.abort();
+            const meta = (p as { _meta?: Record<string, unknown> })._meta;
+            if (meta?.['exai/delta'] && ++contentUpdates === c.cancelAfterChunks) controller.abort();
           },
         },
       );

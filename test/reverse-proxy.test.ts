@@ -267,7 +267,9 @@ describe.skipIf(!NGINX)('behind nginx', () => {
         { name: 'chat', arguments: { prompt, model: MODEL } },
         {
           onprogress: () => {
-            if (!seen && (seen = true) && ++streaming === 20) allStreaming();
+            if (seen) return;
+            seen = true;
+            if (++streaming === 20) allStreaming();
           },
         },
       );
