@@ -1,6 +1,7 @@
 // createClient: the openai-node-shaped entry point (`client.chat.completions.create`).
 import {
   type Config,
+  KEY_VAR,
   loadConfig,
   type ProviderConfig,
   providerForModel,
@@ -58,8 +59,6 @@ export interface ExaiClient {
   readonly config: ProviderConfig;
   readonly chat: { completions: ChatCompletions };
 }
-
-const KEY_VAR: Record<ProviderName, string> = { glm: 'GLM_API_KEY', kimi: 'KIMI_API_KEY' };
 
 export function createClient(provider: ProviderName, options: ClientOptions = {}): ExaiClient {
   if (provider !== 'glm' && provider !== 'kimi') {

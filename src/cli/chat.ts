@@ -1,14 +1,14 @@
 // `exai chat`: streams an answer to stdout as it arrives; reasoning, spinner and stats go to stderr.
 import { once } from 'node:events';
 import { createClient } from '../client.js';
-import { type Config, loadConfig, providerForModel } from '../config/index.js';
+import { chooseProvider, loadConfig } from '../config/index.js';
 import { AbortError, UsageError } from '../errors.js';
 import { createLogger } from '../log.js';
 import type { ChatMessage, ChatResult, ProviderName } from '../types.js';
 import { createDecor, statsLine } from './terminal.js';
 
 export interface ChatCommandOptions {
-  provider?: string;
+  provider?: ProviderName;
   model?: string;
   system?: string;
   temperature?: number;
@@ -21,21 +21,6 @@ export interface ChatCommandOptions {
 }
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
-
-/** Picks the provider: `--provider`, else the model's, else the one with a key (GLM first). */
-export function chooseProvider(config: Config, provider?: string, model?: string): ProviderName {
-  if (provider !== undefined) {
-    if (provider !== 'glm' && provider !== 'kimi')
-      throw new UsageError(`--provider must be glm or kimi, not "${provider}"`);
-    if (model && providerForModel(model) !== provider) {
-      throw new UsageError(`model "${model}" belongs to ${providerForModel(model)}, not ${provider}`);
-    }
-    return provider;
-  }
-  if (model) return providerForModel(model);
-  if (!config.glm.apiKey && config.kimi.apiKey) return 'kimi';
-  return 'glm';
-}
 
 export async function readPrompt(arg: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<string> {
   let text = arg;

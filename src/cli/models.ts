@@ -1,29 +1,6 @@
 // `exai models`: providers and models with context windows, streaming on/off and key presence.
 import type { Config } from '../config/index.js';
-import { MODELS } from '../providers/catalog.js';
-import type { ProviderName } from '../types.js';
-
-export interface ModelRow {
-  provider: ProviderName;
-  model: string;
-  contextWindow: number;
-  reasoning: boolean;
-  default: boolean;
-  streaming: boolean;
-  keySet: boolean;
-}
-
-export function modelRows(config: Config): ModelRow[] {
-  return MODELS.map((m) => ({
-    provider: m.provider,
-    model: m.id,
-    contextWindow: m.contextWindow,
-    reasoning: m.reasoning,
-    default: config[m.provider].defaultModel === m.id,
-    streaming: config[m.provider].streamEnabled,
-    keySet: Boolean(config[m.provider].apiKey),
-  }));
-}
+import { type ModelRow, modelRows } from '../providers/catalog.js';
 
 export function modelsTable(config: Config): { rows: ModelRow[]; text: string } {
   const rows = modelRows(config);

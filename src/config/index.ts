@@ -108,3 +108,24 @@ export function providerForModel(model: string): ProviderName {
     `cannot tell the provider of model "${model}": GLM models start with "glm-", Kimi models with "kimi-" or "moonshot-"`,
   );
 }
+
+/** The environment variable that holds each provider's key. */
+export const KEY_VAR: Record<ProviderName, string> = { glm: 'GLM_API_KEY', kimi: 'KIMI_API_KEY' };
+
+/**
+ * Which provider answers: the model's, else `provider`, else the one with a key (GLM first), else
+ * GLM (whose missing key is then reported). A model of the other provider is a usage error.
+ */
+export function chooseProvider(config: Config, provider?: ProviderName, model?: string): ProviderName {
+  if (model !== undefined) {
+    const owner = providerForModel(model);
+    if (provider !== undefined && provider !== owner) {
+      throw new UsageError(`model "${model}" belongs to ${owner}, not ${provider}`);
+    }
+    return owner;
+  }
+  if (provider !== undefined) return provider;
+  if (config.glm.apiKey) return 'glm';
+  if (config.kimi.apiKey) return 'kimi';
+  return 'glm';
+}

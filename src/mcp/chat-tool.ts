@@ -2,33 +2,14 @@
 // the complete answer (or the partial one, flagged) as the result.
 import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
 import { createClient } from '../client.js';
-import { type Config, providerForModel } from '../config/index.js';
-import { ConfigError, UsageError } from '../errors.js';
+import { chooseProvider, KEY_VAR } from '../config/index.js';
+import { ConfigError } from '../errors.js';
 import type { ChatStream } from '../streaming/stream.js';
 import type { ChatMessage, ChatResult, ProviderName } from '../types.js';
 import { describeError, toolError } from './errors.js';
 import { ProgressRelay } from './progress.js';
 import type { Runtime } from './runtime.js';
 import type { ChatInput, ChatOutput } from './schemas.js';
-
-const KEY_VAR: Record<ProviderName, string> = { glm: 'GLM_API_KEY', kimi: 'KIMI_API_KEY' };
-
-/** `provider`, else the model's, else the provider with a key (GLM first), else GLM. */
-export function chooseProvider(config: Config, provider?: ProviderName, model?: string): ProviderName {
-  if (model !== undefined) {
-    const owner = providerForModel(model);
-    if (provider !== undefined && provider !== owner) {
-      throw new UsageError(
-        `model "${model}" belongs to ${owner}, not ${provider}: drop "provider" or fix it`,
-      );
-    }
-    return owner;
-  }
-  if (provider !== undefined) return provider;
-  if (config.glm.apiKey) return 'glm';
-  if (config.kimi.apiKey) return 'kimi';
-  return 'glm';
-}
 
 export async function chatTool(args: ChatInput, ctx: ServerContext, rt: Runtime): Promise<CallToolResult> {
   const call = rt.track(ctx.mcpReq.signal);

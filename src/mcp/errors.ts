@@ -1,11 +1,9 @@
 // Failures as tool results: one clear, redacted line the calling model can act on.
 import type { CallToolResult } from '@modelcontextprotocol/server';
+import { KEY_VAR } from '../config/index.js';
 import { APIError } from '../errors.js';
 import { redact } from '../log.js';
 import { findModel, MODELS } from '../providers/catalog.js';
-import type { ProviderName } from '../types.js';
-
-const KEY_VAR: Record<ProviderName, string> = { glm: 'GLM_API_KEY', kimi: 'KIMI_API_KEY' };
 
 /** The message for `error`, with a hint where the library's own words leave the fix open. */
 export function describeError(error: unknown, model?: string): string {

@@ -1,9 +1,8 @@
 // The data behind `listmodels` and `version`: pure functions of the configuration.
-import type { Config } from '../config/index.js';
-import { MODELS } from '../providers/catalog.js';
+import { type Config, chooseProvider } from '../config/index.js';
+import { modelRows } from '../providers/catalog.js';
 import type { ProviderName } from '../types.js';
 import { NAME, VERSION } from '../version.js';
-import { chooseProvider } from './chat-tool.js';
 import type { ListModelsOutput, VersionOutput } from './schemas.js';
 
 const PROVIDERS: readonly ProviderName[] = ['glm', 'kimi'];
@@ -12,15 +11,7 @@ const PROVIDERS: readonly ProviderName[] = ['glm', 'kimi'];
 export function listModels(config: Config): ListModelsOutput {
   return {
     defaultProvider: chooseProvider(config),
-    models: MODELS.map((m) => ({
-      provider: m.provider,
-      model: m.id,
-      contextWindow: m.contextWindow,
-      reasoning: m.reasoning,
-      default: config[m.provider].defaultModel === m.id,
-      streaming: config[m.provider].streamEnabled,
-      keySet: Boolean(config[m.provider].apiKey),
-    })),
+    models: modelRows(config),
   };
 }
 

@@ -1,4 +1,5 @@
 // The models each provider serves, with context windows, for routing, `exai models` and `listmodels`.
+import type { Config } from '../config/index.js';
 import type { ProviderName } from '../types.js';
 
 export interface ModelInfo {
@@ -96,4 +97,27 @@ export function modelsOf(provider: ProviderName): ModelInfo[] {
 
 export function findModel(id: string): ModelInfo | undefined {
   return MODELS.find((m) => m.id === id);
+}
+
+/** One catalog model as `exai models` and the `listmodels` tool show it, with this configuration. */
+export interface ModelRow {
+  provider: ProviderName;
+  model: string;
+  contextWindow: number;
+  reasoning: boolean;
+  default: boolean;
+  streaming: boolean;
+  keySet: boolean;
+}
+
+export function modelRows(config: Config): ModelRow[] {
+  return MODELS.map((m) => ({
+    provider: m.provider,
+    model: m.id,
+    contextWindow: m.contextWindow,
+    reasoning: m.reasoning,
+    default: config[m.provider].defaultModel === m.id,
+    streaming: config[m.provider].streamEnabled,
+    keySet: Boolean(config[m.provider].apiKey),
+  }));
 }
