@@ -109,8 +109,8 @@ export function createClient(provider: ProviderName, options: ClientOptions = {}
 
   async function create(params: ChatCompletionCreateParams, request: RequestOptions = {}) {
     if (params.stream === true) return createStream(params, request);
-    const { result } = await runChat(prepare(params, request.signal));
-    return toCompletion(result);
+    const { result, id, created } = await runChat(prepare(params, request.signal));
+    return toCompletion(result, id, created);
   }
 
   /** Resolves once the provider has answered (or the run ended), like openai-node's `create`. */
@@ -118,8 +118,9 @@ export function createClient(provider: ProviderName, options: ClientOptions = {}
     const run = prepare(params, undefined);
     const controller = new AbortController();
     const outer = request.signal;
-    if (outer?.aborted) controller.abort(outer.reason);
-    else outer?.addEventListener('abort', () => controller.abort(outer.reason), { once: true });
+    const onOuterAbort = () => controller.abort(outer?.reason);
+    if (outer?.aborted) onOuterAbort();
+    else outer?.addEventListener('abort', onOuterAbort, { once: true });
     return new Promise((resolve, reject) => {
       let opened = false;
       const stream: ChatStream = new ChatStream((hooks) => {
@@ -136,6 +137,8 @@ export function createClient(provider: ProviderName, options: ClientOptions = {}
           () => resolve(stream),
           (error) => (opened ? undefined : reject(error)),
         );
+        // An app-wide signal outlives many streams: do not leave a listener per stream on it.
+        running.finally(() => outer?.removeEventListener('abort', onOuterAbort)).catch(() => {});
         return running;
       }, controller);
     });
@@ -145,11 +148,15 @@ export function createClient(provider: ProviderName, options: ClientOptions = {}
 }
 
 /** A ChatResult dressed as an OpenAI `chat.completion`, so either kind of reader works. */
-export function toCompletion(result: ChatResult): ChatCompletion {
+export function toCompletion(
+  result: ChatResult,
+  id = '',
+  created = Math.floor(Date.now() / 1000),
+): ChatCompletion {
   return {
-    id: '',
+    id,
     object: 'chat.completion',
-    created: Math.floor(Date.now() / 1000),
+    created: created || Math.floor(Date.now() / 1000),
     model: result.metadata.model,
     choices: [
       {

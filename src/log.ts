@@ -43,5 +43,3 @@ export function createLogger(level: LogLevel, write: (line: string) => void = wr
 function writeStderr(line: string): void {
   process.stderr.write(line);
 }
-
-export const silentLogger: Logger = createLogger('silent');

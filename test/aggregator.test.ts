@@ -6,7 +6,7 @@ import { glm } from '../src/providers/glm.js';
 import { kimi } from '../src/providers/kimi.js';
 import { isErrorFrame } from '../src/providers/provider.js';
 import { Aggregator } from '../src/streaming/aggregator.js';
-import { truncateUtf8 } from '../src/streaming/runner.js';
+import { truncateUtf8 } from '../src/streaming/limit.js';
 import type { ChatCompletionChunk, ChunkChoice, ChunkDelta, ToolCall, Usage } from '../src/types.js';
 import { fixturePayloads, WIRE_FIXTURES } from './fixtures/wire.js';
 

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createClient } from '../client.js';
 import { chooseProvider, loadConfig } from '../config/index.js';
 import { AbortError, UsageError } from '../errors.js';
-import { createLogger } from '../log.js';
+import { createLogger, redact } from '../log.js';
 import type { ChatMessage, ChatResult, ProviderName } from '../types.js';
 import { createDecor, statsLine } from './terminal.js';
 
@@ -21,6 +21,9 @@ export interface ChatCommandOptions {
 }
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+/** Any non-empty key works with the emulator; this one cannot collide with words in messages. */
+const EMULATOR_KEY = 'exai-emulator-key';
 
 export async function readPrompt(arg: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<string> {
   let text = arg;
@@ -52,10 +55,21 @@ export async function runChatCommand(
     closeEmulator = () => emu.close();
     config = {
       ...config,
-      glm: { ...config.glm, apiKey: 'emulator', baseURL: emu.baseURL('glm') },
-      kimi: { ...config.kimi, apiKey: 'emulator', baseURL: emu.baseURL('kimi') },
+      glm: { ...config.glm, apiKey: EMULATOR_KEY, baseURL: emu.baseURL('glm') },
+      kimi: { ...config.kimi, apiKey: EMULATOR_KEY, baseURL: emu.baseURL('kimi') },
     };
   }
+  // A reader that goes away (`exai chat … | head`) ends the request quietly, as Unix tools do.
+  const request = new AbortController();
+  const onInterrupt = () => request.abort();
+  signal.addEventListener('abort', onInterrupt, { once: true });
+  let pipeClosed = false;
+  const onStdoutError = (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    pipeClosed = true;
+    request.abort();
+  };
+  stdout.on('error', onStdoutError);
   try {
     const provider = chooseProvider(config, opts.provider, opts.model);
     const client = createClient(provider, {
@@ -83,7 +97,7 @@ export async function runChatCommand(
           ...(opts.temperature !== undefined ? { temperature: opts.temperature } : {}),
           ...(opts.maxTokens !== undefined ? { max_tokens: opts.maxTokens } : {}),
         },
-        { signal },
+        { signal: request.signal },
       );
       try {
         for await (const chunk of stream) {
@@ -106,7 +120,9 @@ export async function runChatCommand(
             wroteContent = true;
             lastChar = delta.content.slice(-1);
             // Respect a slow reader on the other end of a pipe instead of buffering without bound.
-            if (!stdout.write(delta.content)) await once(stdout, 'drain');
+            if (pipeClosed) continue;
+            if (!stdout.write(delta.content))
+              await Promise.race([once(stdout, 'drain'), once(request.signal, 'abort')]);
           }
         }
       } catch (error) {
@@ -132,17 +148,20 @@ export async function runChatCommand(
           '  npx exai chat "your question"\n',
       );
     }
+    if (pipeClosed) return EXIT.ok;
     if (signal.aborted || failure instanceof AbortError) {
       stderr.write('exai: interrupted\n');
       return EXIT.interrupted;
     }
     if (failure !== undefined) throw failure;
     if (result?.error) {
-      stderr.write(`exai: ${result.error.message}\n`);
+      stderr.write(`exai: ${redact(result.error.message)}\n`);
       return EXIT.failed;
     }
     return EXIT.ok;
   } finally {
+    signal.removeEventListener('abort', onInterrupt);
+    stdout.off('error', onStdoutError);
     await closeEmulator?.();
   }
 }

@@ -46,7 +46,6 @@ function buildProgram(): Command {
   const program = new Command('exai')
     .description('Real-time token streaming from GLM (Z.ai) and Kimi (Moonshot)')
     .version(VERSION, '-v, --version')
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
   program
@@ -61,7 +60,11 @@ function buildProgram(): Command {
     )
     .option('--model <id>', 'model id, e.g. glm-4.6 or kimi-k2-0905-preview (default: the provider default)')
     .option('--system <text>', 'system prompt')
-    .option('--temperature <t>', 'sampling temperature, 0 to 1', number(0, 2))
+    .option(
+      '--temperature <t>',
+      'sampling temperature, 0 to 1 (both providers document that range)',
+      number(0, 1),
+    )
     .option('--max-tokens <n>', 'maximum tokens in the answer', integer(1, 1_000_000))
     .option('--no-stream', 'make one non-streaming request')
     .option('--show-reasoning', 'print the model reasoning (dimmed) to stderr')

@@ -29,6 +29,8 @@ export interface Config {
   maxOutputBytes: number;
   logLevel: Env['EXAI_LOG_LEVEL'];
   progressIntervalMs: number;
+  /** MCP: provider silence after which a heartbeat progress notification goes out. */
+  heartbeatMs: number;
   httpToken: string | undefined;
   /** `exai serve --http`: how long SIGTERM lets in-flight calls finish before aborting them. */
   drainTimeoutMs: number;
@@ -93,6 +95,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     maxOutputBytes: e.EXAI_MAX_OUTPUT_BYTES,
     logLevel: e.EXAI_LOG_LEVEL,
     progressIntervalMs: e.EXAI_PROGRESS_INTERVAL_MS,
+    heartbeatMs: e.EXAI_HEARTBEAT_MS,
     httpToken: e.EXAI_HTTP_TOKEN,
     drainTimeoutMs: e.EXAI_DRAIN_TIMEOUT_MS,
     httpAllowedHosts: e.EXAI_HTTP_ALLOWED_HOSTS,

@@ -79,6 +79,7 @@ export const envSchema = z.object({
       return z.NEVER;
     }),
   EXAI_PROGRESS_INTERVAL_MS: int(100, 0),
+  EXAI_HEARTBEAT_MS: int(10_000, 1),
   EXAI_HTTP_TOKEN: text(),
   EXAI_DRAIN_TIMEOUT_MS: int(30_000, 0),
   EXAI_HTTP_ALLOWED_HOSTS: z

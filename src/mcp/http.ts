@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { createMcpHandler } from '@modelcontextprotocol/server';
 import { ConfigError } from '../errors.js';
+import { sleep } from '../streaming/retry.js';
 import { describeError } from './errors.js';
 import { LegacyCancellation } from './http-cancel.js';
 import { allowedHostnames, checkRequest, isLoopback } from './http-guard.js';
@@ -57,8 +58,6 @@ function plain(res: ServerResponse, status: number, body: string, type = 'text/p
   res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
   res.end(body);
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function reject(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}) {
   const body = JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null });

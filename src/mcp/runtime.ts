@@ -1,7 +1,7 @@
 // What every MCP server instance of one `serve` shares: options, the upstream transport and the
 // set of in-flight chat calls, so closing the server aborts them all at once.
 import type { Config } from '../config/index.js';
-import { AbortError, ConfigError } from '../errors.js';
+import { AbortError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { createTransport, type Transport } from '../providers/transport.js';
 import { Metrics } from './metrics.js';
@@ -13,12 +13,10 @@ export interface ServeOptions {
   transport?: Transport;
   /**
    * Silence (ms) after which a chat call with a progress token gets a heartbeat notification.
-   * Default: `EXAI_HEARTBEAT_MS` from the environment, else 10000.
+   * Default: `config.heartbeatMs` (`EXAI_HEARTBEAT_MS`, 10000).
    */
   heartbeatMs?: number;
 }
-
-export const DEFAULT_HEARTBEAT_MS = 10_000;
 
 export interface Runtime {
   readonly config: Config;
@@ -35,20 +33,6 @@ export interface Runtime {
   readonly metrics: Metrics;
 }
 
-/** The heartbeat period from options or `EXAI_HEARTBEAT_MS`; a malformed value is a config error. */
-export function heartbeatFrom(opts: ServeOptions, env: NodeJS.ProcessEnv = process.env): number {
-  if (opts.heartbeatMs !== undefined) return checkHeartbeat(opts.heartbeatMs, 'heartbeatMs');
-  const raw = env.EXAI_HEARTBEAT_MS?.trim();
-  if (!raw) return DEFAULT_HEARTBEAT_MS;
-  return checkHeartbeat(Number(raw), `EXAI_HEARTBEAT_MS ("${raw}")`);
-}
-
-function checkHeartbeat(ms: number, what: string): number {
-  if (!Number.isInteger(ms) || ms < 1)
-    throw new ConfigError(`${what} must be an integer >= 1 (milliseconds)`);
-  return ms;
-}
-
 /**
  * @param ownTransport open a private upstream pool (closed by `closeTransport`) when none is given;
  *   otherwise the library's shared pool is used.
@@ -57,7 +41,7 @@ export function createRuntime(
   opts: ServeOptions,
   ownTransport: boolean,
 ): Runtime & { closeTransport(): void } {
-  const heartbeatMs = heartbeatFrom(opts);
+  const heartbeatMs = opts.heartbeatMs ?? opts.config.heartbeatMs;
   const owned = opts.transport === undefined && ownTransport ? createTransport() : undefined;
   const inflight = new Map<AbortController, Promise<void>>();
   let closed = false;

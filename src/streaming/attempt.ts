@@ -27,7 +27,7 @@ export interface AttemptContext {
 }
 
 export type StreamOutcome =
-  | { kind: 'complete'; finishReason: string | null }
+  | { kind: 'complete' }
   | { kind: 'stopped' }
   | { kind: 'not-streamed'; completion: Completion };
 
@@ -161,9 +161,9 @@ export async function streamOnce(
 
   const started = performance.now();
   let lastChunkAt = started;
+  let doneAt = 0;
   let sawChunk = false;
   let paused = false;
-  let done = false;
   let finishReason: string | null = null;
   let stop = false;
   let fault: unknown;
@@ -178,7 +178,14 @@ export async function streamOnce(
   };
   const check = () => {
     const now = performance.now();
-    if (done || paused) return watch(idleMs);
+    if (doneAt) {
+      // [DONE] arrived: give the server a moment to end the body (so the socket can be reused),
+      // but never wait on a gateway that keeps it open.
+      const left = doneAt + DONE_GRACE_MS - now;
+      if (left <= 0) return void res?.body.destroy();
+      return watch(left);
+    }
+    if (paused) return watch(idleMs);
     if (!sawChunk) {
       const left = started + firstTokenMs - now;
       if (left <= 0) return attempt.abort(new TimeoutError(ctx.provider.name, 'first-token', firstTokenMs));
@@ -188,32 +195,46 @@ export async function streamOnce(
     if (left <= 0) return attempt.abort(new TimeoutError(ctx.provider.name, 'idle', idleMs));
     watch(left);
   };
+  const rearm = (ms: number) => {
+    clearTimeout(timer);
+    watch(ms);
+  };
   watch(firstTokenMs);
 
+  // Once the finish chunk is in, the answer is complete: whatever follows cannot spoil it.
+  const setFault = (error: StreamError) => {
+    if (finishReason !== null) {
+      doneAt ||= performance.now();
+      rearm(DONE_GRACE_MS);
+    } else fault ??= error;
+  };
   const onData = (data: string) => {
-    if (stop || fault) return;
+    if (stop || fault || doneAt) return;
     if (data === '[DONE]') {
-      done = true;
+      doneAt = performance.now();
+      rearm(DONE_GRACE_MS);
       return;
     }
     let parsed: ReturnType<Provider['normalizeChunk']>;
     try {
       parsed = ctx.provider.normalizeChunk(JSON.parse(data));
     } catch (error) {
-      fault = new StreamError(
-        ctx.provider.name,
-        'malformed',
-        `unreadable chunk (${(error as Error).message})`,
+      return setFault(
+        new StreamError(ctx.provider.name, 'malformed', `unreadable chunk (${(error as Error).message})`),
       );
-      return;
     }
     if (isErrorFrame(parsed)) {
       const { code, message } = parsed.error;
-      fault = new StreamError(ctx.provider.name, 'error-frame', `${code ? `code ${code}: ` : ''}${message}`);
-      return;
+      return setFault(
+        new StreamError(ctx.provider.name, 'error-frame', `${code ? `code ${code}: ` : ''}${message}`),
+      );
     }
-    sawChunk = true;
     lastChunkAt = performance.now();
+    // From the first chunk on, the idle timeout governs (it may be shorter than the first-token one).
+    if (!sawChunk) {
+      sawChunk = true;
+      rearm(idleMs);
+    }
     transform?.(parsed);
     for (const c of parsed.choices) if (c.finish_reason) finishReason = c.finish_reason;
     if (hasToken(parsed)) tokens++;
@@ -221,10 +242,10 @@ export async function streamOnce(
   };
   const decoder = createSseDecoder({
     onData,
-    onError: (e) => {
-      fault ??= new StreamError(ctx.provider.name, 'malformed', e.message);
-    },
+    onError: (e) => setFault(new StreamError(ctx.provider.name, 'malformed', e.message)),
   });
+  const incomplete = () =>
+    new StreamError(ctx.provider.name, 'incomplete', 'the stream ended before the answer was finished');
 
   try {
     res = await open(ctx, body, true, attempt.signal);
@@ -246,29 +267,22 @@ export async function streamOnce(
     ctx.onOpen();
     for await (const buf of res.body as AsyncIterable<Buffer>) {
       decoder.push(buf);
-      if (stop || fault) break;
+      if (stop || fault || (doneAt && finishReason === null)) break;
       if (ctx.needsDrain()) {
         paused = true;
-        await ctx.whenDrained();
+        await untilDrainedOrAborted(ctx, attempt.signal);
         paused = false;
         lastChunkAt = performance.now();
       }
     }
     if (!stop && !fault) decoder.end();
     if (stop) return { kind: 'stopped' };
-    if (fault) throw fault;
-    // A finish_reason without [DONE] is a complete answer; neither means the stream was cut.
-    if (!done && finishReason === null) {
-      throw new StreamError(
-        ctx.provider.name,
-        'incomplete',
-        'the stream ended before the answer was finished',
-      );
-    }
-    return { kind: 'complete', finishReason };
+    // A finish_reason makes the answer complete, [DONE] or not; without one the stream was cut.
+    if (finishReason !== null) return { kind: 'complete' };
+    throw fault ?? incomplete();
   } catch (error) {
-    // [DONE] arrived but the server kept the connection open past the idle timeout: still complete.
-    if (done && !ctx.signal.aborted) return { kind: 'complete', finishReason };
+    // The connection dropped (or was closed by us) after the finish chunk: the answer is complete.
+    if (finishReason !== null && !stop) return { kind: 'complete' };
     const mapped =
       error instanceof ExaiError && !attempt.signal.aborted
         ? error
@@ -280,6 +294,22 @@ export async function streamOnce(
     // Anything but a fully read body leaves the socket in an unknown state: close it.
     if (res && !res.body.complete) res.body.destroy();
   }
+}
+
+/** How long to wait for the body to end after [DONE] before closing the connection ourselves. */
+const DONE_GRACE_MS = 1000;
+
+/** Waits for the consumer to catch up; an abort (caller, deadline) ends the wait at once. */
+function untilDrainedOrAborted(ctx: AttemptContext, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    ctx.whenDrained().then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
 }
 
 function hasToken(chunk: ChatCompletionChunk): boolean {

@@ -9,6 +9,7 @@ import type { Transport } from '../providers/transport.js';
 import type { ChatCompletionChunk, ChatCompletionCreateParams, ChatMessage, ChatResult } from '../types.js';
 import { Aggregator } from './aggregator.js';
 import { type AttemptContext, AttemptError, completeOnce, streamOnce } from './attempt.js';
+import { OutputLimit } from './limit.js';
 import { type BackoffOptions, backoffDelay, sleep } from './retry.js';
 import { EchoFilter } from './stitch.js';
 
@@ -40,6 +41,9 @@ export interface RunOptions {
 
 export interface RunOutcome {
   result: ChatResult;
+  /** The provider's response id and creation time (unix seconds), for `chat.completion` objects. */
+  id: string;
+  created: number;
   /** Why the answer is partial (also summarised in `result.error`). */
   failure?: unknown;
 }
@@ -50,8 +54,7 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
   const agg = new Aggregator();
   const meta = { chunks: 0, retries: 0, ttftMs: null as number | null, streamed: o.stream, recovered: false };
   let fallback: ChatResult['metadata']['fallback'] = null;
-  let outputBytes = 0;
-  let limited = false;
+  const limit = new OutputLimit(o.maxOutputBytes);
 
   // One signal for the whole run: the caller's cancel or the total deadline, whichever comes first.
   const run = new AbortController();
@@ -67,35 +70,13 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
 
   const deliver = (chunk: ChatCompletionChunk, received = true): boolean => {
     if (received) meta.chunks++;
+    limit.apply(chunk);
     const delta = chunk.choices[0]?.delta;
-    if (delta) limitOutput(chunk, delta);
     if (agg.add(chunk) && meta.ttftMs === null && (delta?.content || delta?.reasoning_content)) {
       meta.ttftMs = performance.now() - started;
     }
     o.onChunk(chunk);
-    return !limited;
-  };
-
-  // Cuts the answer at EXAI_MAX_OUTPUT_BYTES: the chunk that crosses it is trimmed and finishes with "length".
-  const limitOutput = (
-    chunk: ChatCompletionChunk,
-    delta: NonNullable<ChatCompletionChunk['choices'][0]>['delta'],
-  ) => {
-    for (const key of ['reasoning_content', 'content'] as const) {
-      const text = delta[key];
-      if (!text) continue;
-      const bytes = Buffer.byteLength(text);
-      if (limited) delta[key] = '';
-      else if (outputBytes + bytes > o.maxOutputBytes) {
-        delta[key] = truncateUtf8(text, o.maxOutputBytes - outputBytes);
-        outputBytes = o.maxOutputBytes;
-        limited = true;
-      } else outputBytes += bytes;
-    }
-    if (limited) {
-      const choice = chunk.choices[0];
-      if (choice) choice.finish_reason = 'length';
-    }
+    return !limit.reached;
   };
 
   const ctx: AttemptContext = {
@@ -176,6 +157,8 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
 
   async function streamWithRecovery(): Promise<void> {
     let messages = o.params.messages;
+    // The partial answer a continuation must extend; undefined for a fresh request.
+    let partial: string | undefined;
     let filter: EchoFilter | undefined;
     const transform = (chunk: ChatCompletionChunk) => {
       const choice = chunk.choices[0];
@@ -183,10 +166,15 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
       const text = filter.push(choice.delta.content ?? '') + (choice.finish_reason ? filter.flush() : '');
       if (choice.delta.content || text) choice.delta.content = text;
     };
+    // Each attempt gets a fresh filter: text held back by a failed attempt must not leak into the next.
+    const attempt = (body: Record<string, unknown>) => () => {
+      filter = partial === undefined ? undefined : new EchoFilter(partial);
+      return streamOnce(ctx, body, transform);
+    };
     for (let recoveries = 0; ; recoveries++) {
       const body = o.provider.buildBody({ ...o.params, messages }, o.model, true);
       try {
-        const outcome = await withRetries(() => streamOnce(ctx, body, transform));
+        const outcome = await withRetries(attempt(body));
         if (outcome.kind === 'not-streamed') {
           fallback = { reason: 'the provider answered without streaming', afterChunks: meta.chunks };
           meta.streamed = false;
@@ -220,8 +208,9 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
           contentChars: agg.contentLength,
         });
         // Only reasoning so far: ask again; otherwise continue from the partial answer.
-        messages = answered ? o.provider.continuation(o.params.messages, agg.content) : o.params.messages;
-        filter = answered ? new EchoFilter(agg.content) : undefined;
+        partial = answered ? agg.content : undefined;
+        messages =
+          partial === undefined ? o.params.messages : o.provider.continuation(o.params.messages, partial);
       }
     }
   }
@@ -245,7 +234,7 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
       interrupted: false,
     },
   };
-  if (limited) {
+  if (limit.reached) {
     result.metadata.interrupted = true;
     result.finishReason = 'length';
     result.error = {
@@ -262,9 +251,9 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
       code: failure instanceof ExaiError ? failure.code : 'stream',
       message: `answer is partial: ${describe(failure)}`,
     };
-    return { result, failure };
+    return { result, failure, id: agg.id, created: agg.created };
   }
-  return { result };
+  return { result, id: agg.id, created: agg.created };
 }
 
 function describe(error: unknown): string {
@@ -282,15 +271,4 @@ function once(fn: (() => void) | undefined): () => void {
     called = true;
     fn?.();
   };
-}
-
-/** The longest prefix of `text` that fits in `bytes` UTF-8 bytes, never splitting a character. */
-export function truncateUtf8(text: string, bytes: number): string {
-  if (bytes <= 0) return '';
-  const buf = Buffer.from(text, 'utf8');
-  if (buf.length <= bytes) return text;
-  let end = bytes;
-  // Step back over continuation bytes (10xxxxxx) to the start of the cut character.
-  while (end > 0 && ((buf[end] ?? 0) & 0xc0) === 0x80) end--;
-  return buf.subarray(0, end).toString('utf8');
 }

@@ -54,8 +54,11 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
    * stream broke after tokens arrived; rejects when it failed before any.
    */
   finalResult(): Promise<ChatResult> {
-    // Nobody will read chunks that are not being iterated: stop buffering them.
-    if (!this.iterating) this.queue.drop();
+    // Nobody will read chunks that are not being iterated: stop buffering them. Checked a tick
+    // later, so `const r = s.finalResult(); for await (const c of s)` still gets every chunk.
+    queueMicrotask(() => {
+      if (!this.iterating) this.queue.drop();
+    });
     return this.outcome.then((o) => o.result);
   }
 

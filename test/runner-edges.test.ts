@@ -1,0 +1,198 @@
+// Stream-runner edge cases the emulator's fault script cannot produce, played by a tiny scripted SSE
+// server: a finish chunk followed by a reset, [DONE] on a connection left open, a provider that
+// echoes the prefill, [DONE] without finish_reason; plus consumers that stop reading or read late.
+import { getEventListeners } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type Emulator, emulatorAnswer, startEmulator } from '../src/emulator/index.js';
+import { createClient, createTransport, loadConfig } from '../src/index.js';
+import { testClient, user } from './helpers/setup.js';
+
+type Step = { write: string } | { reset: true } | { end: true } | { hold: true };
+const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+  `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'kimi-k2-0905-preview', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+const text = (t: string) => ({ write: chunk({ content: t }) });
+const finish = { write: chunk({}, 'stop') };
+const done = { write: 'data: [DONE]\n\n' };
+
+let server: http.Server;
+let baseURL: string;
+let scripts: Step[][] = [];
+const bodies: Array<Record<string, unknown>> = [];
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => {
+      body += d;
+    });
+    req.on('end', () => {
+      bodies.push(JSON.parse(body));
+      const steps = scripts.shift() ?? [text('ok'), finish, done, { end: true }];
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      // One step every few milliseconds, so the client reads the writes before a reset.
+      const play = (i: number) => {
+        const step = steps[i];
+        if (!step || 'hold' in step) return; // hold: leave the response open
+        if ('reset' in step) return void res.socket?.resetAndDestroy();
+        if ('end' in step) return void res.end();
+        res.write(step.write);
+        setTimeout(() => play(i + 1), 5);
+      };
+      play(0);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+});
+afterEach(() => {
+  scripts = [];
+  bodies.length = 0;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+});
+
+function scripted(env: Record<string, string> = {}) {
+  const transport = createTransport();
+  const config = loadConfig({
+    env: { KIMI_API_KEY: 'k', KIMI_BASE_URL: baseURL, EXAI_LOG_LEVEL: 'silent', ...env },
+    dotenvDir: false,
+  });
+  const client = createClient('kimi', { config, transport, backoff: { baseMs: 1, maxMs: 5 } });
+  return { client, transport };
+}
+
+async function run(env: Record<string, string> = {}) {
+  const { client, transport } = scripted(env);
+  const stream = await client.chat.completions.create({ messages: user('q'), stream: true });
+  let shown = '';
+  try {
+    for await (const c of stream) shown += c.choices[0]?.delta?.content ?? '';
+  } catch {
+    // checked through the result
+  }
+  const result = await stream.finalResult();
+  transport.close();
+  return { result, shown };
+}
+
+describe('stream endings', () => {
+  it('a reset after the finish chunk is a complete answer, not a reason to continue', async () => {
+    scripts = [[text('Hello'), text(' world.'), finish, { reset: true }]];
+    const { result, shown } = await run();
+    expect(result.content).toBe('Hello world.');
+    expect(shown).toBe('Hello world.');
+    expect(result.metadata).toMatchObject({ recovered: false, interrupted: false });
+    expect(bodies).toHaveLength(1);
+  });
+
+  it('[DONE] on a connection the server keeps open completes without waiting for a timeout', async () => {
+    scripts = [[text('Hello'), finish, done, { hold: true }]];
+    const { result } = await run({ EXAI_TOTAL_TIMEOUT_MS: '4000', EXAI_IDLE_TIMEOUT_MS: '3000' });
+    expect(result.content).toBe('Hello');
+    expect(result.metadata.interrupted).toBe(false);
+    expect(result.error).toBeUndefined();
+  });
+
+  it('[DONE] without any finish_reason is a cut stream: the answer is continued', async () => {
+    scripts = [
+      [text('Hello'), done, { end: true }],
+      [text(' world.'), finish, done, { end: true }],
+    ];
+    const { result, shown } = await run();
+    expect(result.content).toBe('Hello world.');
+    expect(shown).toBe(result.content);
+    expect(result.metadata.recovered).toBe(true);
+    expect(bodies[1]?.messages).toEqual([
+      { role: 'user', content: 'q' },
+      { role: 'assistant', content: 'Hello', partial: true },
+    ]);
+  });
+
+  it('a provider that echoes the prefill, failing mid-echo once, still yields no duplicate text', async () => {
+    scripts = [
+      [text('Hello'), text(' world.'), { reset: true }],
+      [text('Hello'), { reset: true }],
+      [text('Hello world.'), text(' More.'), finish, done, { end: true }],
+    ];
+    const { result, shown } = await run();
+    expect(result.content).toBe('Hello world. More.');
+    expect(shown).toBe(result.content);
+    expect(result.metadata).toMatchObject({ recovered: true, retries: 1, interrupted: false });
+  });
+});
+
+describe('consumers that stop reading', () => {
+  let emu: Emulator;
+  beforeAll(async () => {
+    emu = await startEmulator();
+  });
+  afterAll(async () => {
+    await emu.close();
+  });
+
+  it('an unread stream that is aborted settles with its partial answer and closes the socket', async () => {
+    const { client, transport } = testClient(emu, 'glm');
+    emu.script([{ type: 'none', words: 20_000 }]);
+    const stream = await client.chat.completions.create({
+      model: 'glm-4.5-flash',
+      messages: user('x'),
+      stream: true,
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    stream.abort();
+    const result = await stream.finalResult();
+    expect(result.metadata.interrupted).toBe(true);
+    expect(result.error?.code).toBe('aborted');
+    transport.close();
+    await expect.poll(() => emu.openSockets(), { timeout: 2000 }).toBe(0);
+  });
+
+  it('a consumer that pauses and then aborts gets the partial answer', async () => {
+    const { client, transport } = testClient(emu, 'kimi');
+    emu.script([{ type: 'none', words: 20_000 }]);
+    const controller = new AbortController();
+    const stream = await client.chat.completions.create(
+      { model: 'kimi-k2-0905-preview', messages: user('y'), stream: true },
+      { signal: controller.signal },
+    );
+    const it = stream[Symbol.asyncIterator]();
+    await it.next();
+    await new Promise((r) => setTimeout(r, 200));
+    controller.abort();
+    const result = await stream.finalResult();
+    expect(result.metadata.interrupted).toBe(true);
+    transport.close();
+  });
+
+  it('finalResult() called before iterating still lets the loop see every chunk', async () => {
+    const { client, transport } = testClient(emu, 'glm');
+    const messages = user('result first');
+    const stream = await client.chat.completions.create({ model: 'glm-4.5-flash', messages, stream: true });
+    const pending = stream.finalResult();
+    let shown = '';
+    for await (const c of stream) shown += c.choices[0]?.delta?.content ?? '';
+    const result = await pending;
+    expect(shown).toBe(emulatorAnswer('glm', { model: 'glm-4.5-flash', messages }).content);
+    expect(result.content).toBe(shown);
+    transport.close();
+  });
+
+  it('many streams under one long-lived signal leave no abort listeners behind', async () => {
+    const { client, transport } = testClient(emu, 'glm');
+    const appSignal = new AbortController().signal;
+    for (let i = 0; i < 5; i++) {
+      const s = await client.chat.completions.create(
+        { messages: user(`s${i}`), stream: true },
+        { signal: appSignal },
+      );
+      await s.finalResult();
+    }
+    await new Promise((r) => setTimeout(r, 10));
+    expect(getEventListeners(appSignal, 'abort')).toHaveLength(0);
+    transport.close();
+  });
+});
