@@ -134,9 +134,11 @@ export class ProgressRelay {
 
   private emit(u: Omit<ProgressUpdate, 'progress' | 'seq'>): void {
     this.seq++;
-    this.lastSentAt = this.clock.now();
+    const now = this.clock.now();
+    // A heartbeat does not close the coalescing window: the next token still goes out at once.
+    if (!u.heartbeat) this.lastSentAt = now;
     this.o.send({ ...u, seq: this.seq, progress: this.relayedChars + this.seq });
-    this.scheduleHeartbeat(this.lastSentAt);
+    this.scheduleHeartbeat(now);
   }
 
   private heartbeat(): void {
