@@ -68,9 +68,11 @@ ${rows.join('\n')}
 - **Mid-stream** (drop, idle timeout, error frame, malformed frame, end without \`finish_reason\`):
   what was delivered stays delivered; exai asks the provider to continue the partial answer (at most
   2 continuations) and streams only the new text (\`recovered: true\`). If only reasoning had
-  arrived, it asks again. Partial tool calls are not continued. If continuation fails, the result is
+  arrived, it asks again; the result's \`reasoning\` then holds what was shown, the broken
+  reasoning followed by the new one. Partial tool calls are not continued. If continuation fails, the result is
   the partial text with \`interrupted: true\` and \`error\` saying what happened.
-- A stream with a \`finish_reason\` but no \`[DONE]\` is complete.
+- A stream with a \`finish_reason\` is complete, whether or not \`[DONE]\` follows and whatever
+  happens to the connection afterwards; \`[DONE]\` without any \`finish_reason\` is a cut stream.
 - **Output limit**: past \`EXAI_MAX_OUTPUT_BYTES\` the answer is cut on a character boundary,
   \`finish_reason: "length"\`, \`interrupted: true\`, \`error.code: "output_limit"\`.
 - **Cancellation** (AbortSignal, Ctrl-C, MCP \`notifications/cancelled\`, HTTP disconnect): the
