@@ -11,8 +11,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** The built library; EXAI_BENCH_DIST points at another build (e.g. a patched copy) for A/B runs. */
 export const distModule = (file) =>
-  pathToFileURL(resolve(process.env.EXAI_BENCH_DIST ?? fileURLToPath(new URL('../dist', import.meta.url)), file))
-    .href;
+  pathToFileURL(
+    resolve(process.env.EXAI_BENCH_DIST ?? fileURLToPath(new URL('../dist', import.meta.url)), file),
+  ).href;
 
 export const KINDS = ['raw', 'parser', 'openai', 'exai'];
 export const MODEL = 'glm-4.5-flash';
@@ -146,7 +147,11 @@ export async function createConsumer(kind, base) {
   if (kind === 'exai') {
     const { createClient, loadConfig } = await import(distModule('index.js'));
     // The default (shared) transport, exactly as an application would use it.
-    const client = createClient('glm', { apiKey: 'x', baseURL: base, config: loadConfig({ env: {}, dotenvDir: false }) });
+    const client = createClient('glm', {
+      apiKey: 'x',
+      baseURL: base,
+      config: loadConfig({ env: {}, dotenvDir: false }),
+    });
     return {
       close: () => {},
       async stream({ prompt = 'bench', signal, delays, onChunk, onResult } = {}) {

@@ -2,119 +2,19 @@
 // token, the delay from the emulator writing it to the progress notification that carried it
 // reaching the client; the server's CPU per relayed token (from /proc, all its threads); and the
 // tokens/s one server sustains unpaced. The library path at the same shape is the CPU baseline.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { onCleanup, startWorker } from './children.js';
-import { MODEL, wallNow } from './consumers.js';
+import { existsSync } from 'node:fs';
+import { startWorker } from './children.js';
+import { callChat, connect, processCpuUs } from './mcp-client.js';
 import { answerShape, wordsForChunks } from './scenarios.js';
 import { median, medianOf, summarize } from './stats.js';
 
 const CALL_TIMEOUT_MS = 120_000;
 
-/** CPU time (µs) a process has used, all threads: schedstat (ns), else /proc/<pid>/stat ticks. */
-export function processCpuUs(pid) {
-  try {
-    let ns = 0;
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-    }
-    return ns / 1000;
-  } catch {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      // utime and stime are fields 14 and 15 (1-based), in clock ticks (100 Hz on Linux).
-      return (Number(fields[11]) + Number(fields[12])) * 10_000;
-    } catch {
-      return null;
-    }
-  }
-}
-
-/**
- * Records progress notifications as they come off the wire (the SDK hands them to `onprogress` a
- * microtask late and drops one that arrives together with the result), keyed by prompt.
- */
-function tapProgress(transport) {
-  const tokenOf = new Map();
-  const byToken = new Map();
-  const send = transport.send.bind(transport);
-  transport.send = (message, options) => {
-    const token = message.params?._meta?.progressToken;
-    const prompt = message.params?.arguments?.prompt;
-    if (message.method === 'tools/call' && token !== undefined) tokenOf.set(prompt, token);
-    return send(message, options);
-  };
-  const onmessage = transport.onmessage;
-  transport.onmessage = (message, extra) => {
-    if (message.method === 'notifications/progress') {
-      const at = wallNow();
-      const p = message.params ?? {};
-      const delta = p._meta?.['exai/delta'];
-      if (typeof delta === 'string' && delta !== '' && p._meta?.['exai/channel'] === 'content') {
-        let seen = byToken.get(p.progressToken);
-        if (!seen) byToken.set(p.progressToken, (seen = { chars: 0, notes: [] }));
-        seen.chars += delta.length;
-        seen.notes.push(seen.chars, at);
-      }
-    }
-    onmessage?.(message, extra);
-  };
-  return { notesFor: (prompt) => byToken.get(tokenOf.get(prompt))?.notes ?? [] };
-}
-
-async function connect(emulator, windowMs, cli) {
-  const { Client } = await import('@modelcontextprotocol/client');
-  const { StdioClientTransport } = await import('@modelcontextprotocol/client/stdio');
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [cli, 'serve'],
-    // An empty working directory, so no .env is read; only what the benchmark sets.
-    cwd: tmpdir(),
-    env: {
-      PATH: process.env.PATH ?? '',
-      GLM_API_KEY: 'x',
-      GLM_BASE_URL: emulator.glm,
-      EXAI_PROGRESS_INTERVAL_MS: String(windowMs),
-      EXAI_LOG_LEVEL: 'warn',
-    },
-    stderr: 'pipe',
-  });
-  let stderr = '';
-  transport.stderr?.setEncoding('utf8');
-  transport.stderr?.on('data', (s) => {
-    stderr = (stderr + s).slice(-4000);
-  });
-  const client = new Client({ name: 'exai-bench', version: '1.0.0' });
-  await client.connect(transport);
-  const wire = tapProgress(transport);
-  const pid = transport.pid;
-  // Killed with the other children if the run is interrupted.
-  const forget = onCleanup(() => process.kill(pid, 'SIGKILL'));
-  return {
-    client,
-    wire,
-    pid,
-    stderr: () => stderr,
-    close: async () => {
-      await client.close().catch(() => {});
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-      forget();
-    },
-  };
-}
-
-async function callChat(conn, prompt) {
-  const result = await conn.client.callTool(
-    { name: 'chat', arguments: { prompt, model: MODEL } },
-    { onprogress: () => {}, timeout: CALL_TIMEOUT_MS, resetTimeoutOnProgress: true },
-  );
-  if (result.isError) throw new Error(`chat tool error: ${JSON.stringify(result.content).slice(0, 300)}`);
-  return result.content?.[0]?.text ?? '';
-}
+/** Σ cost / Σ count over runs: CPU per token pooled, so one run's garbage collection is not dropped as an outlier. */
+const pooled = (runs, cost, count) => {
+  const n = runs.reduce((s, r) => s + count(r), 0);
+  return n ? runs.reduce((s, r) => s + cost(r), 0) / n : null;
+};
 
 /** Per token: receipt of the first notification whose text reaches its end − its emulator send time. */
 function relayDelays(marks, notes, out) {
@@ -185,10 +85,37 @@ async function bulkRun(conn, emulator, calls, words, tag) {
     tokens,
     wallMs,
     tokensPerSecond: tokens / (wallMs / 1000),
+    serverCpuUs,
     serverCpuUsPerToken: serverCpuUs / tokens,
     serverBusy: serverCpuUs / 1000 / wallMs,
     emulatorBusy: emulatorCpuUs / 1000 / wallMs,
   };
+}
+
+/** The server under `node --cpu-prof` for a warm-up and two paced runs at the largest call count. */
+export async function profileMcpServer({ emulator, cfg, cli, dir }) {
+  if (!existsSync(new URL('../dist/mcp/index.js', import.meta.url))) return null;
+  const name = 'mcp-server.cpuprofile';
+  const conn = await connect(emulator, cfg.mcpWindowMs, cli, [
+    '--cpu-prof',
+    '--cpu-prof-interval',
+    '200',
+    '--cpu-prof-dir',
+    dir,
+    '--cpu-prof-name',
+    name,
+  ]);
+  try {
+    const shape = wordsForChunks(cfg.mcpChunks);
+    const calls = cfg.mcpCalls.at(-1);
+    await emulator.setOptions({ paceMs: 0, words: wordsForChunks(cfg.warmUpChunks).words, timestamps: true });
+    await Promise.all(Array.from({ length: calls }, (_, i) => callChat(conn, `bench warm ${i}`)));
+    await emulator.setOptions({ paceMs: cfg.paceMs, words: shape.words, timestamps: true });
+    for (let rep = 0; rep < 2; rep++) await pacedRun(conn, emulator, calls, `profile ${rep}`);
+  } finally {
+    await conn.close();
+  }
+  return `${dir}/${name}`;
 }
 
 const unavailable = (note) => ({ available: false, note, windowMs: null, runs: null, summary: null });
@@ -206,40 +133,71 @@ export async function mcpRelay({ emulator, cfg, cli, log }) {
   try {
     conn = await connect(emulator, windowMs, cli);
     library = await startWorker([]);
-    // Warm both the server and the library worker (JIT) before measuring, as a long-lived server is.
+    // Warm the server and the library worker the same way (JIT, heap sizing) before measuring, as a
+    // long-lived server is: the same concurrent unpaced calls, then one paced round each (below).
+    const concurrent = cfg.mcpCalls.at(-1);
     await emulator.setOptions({ paceMs: 0, words: warm.words, tokensPerChunk: 1, timestamps: true });
-    await Promise.all(Array.from({ length: cfg.mcpCalls.at(-1) }, (_, i) => callChat(conn, `bench warm ${i}`)));
-    await library.call(
-      { type: 'warmUp', kind: 'exai', base: emulator.glm, n: cfg.warmUpStreams, timeoutMs: CALL_TIMEOUT_MS },
-      CALL_TIMEOUT_MS,
-    );
-
-    await emulator.setOptions({ paceMs: cfg.paceMs, words: shape.words, timestamps: true });
-    const runs = Object.fromEntries([...cfg.mcpCalls.map((n) => [n, []]), ['library', []]]);
-    const libraryStreams = cfg.mcpCalls.at(-1);
-    for (let rep = 0; rep < cfg.reps; rep++) {
-      for (const calls of cfg.mcpCalls) runs[calls].push(await pacedRun(conn, emulator, calls, `${rep}`));
-      const lib = await library.call(
+    for (let round = 0; round < cfg.mcpWarmRounds; round++) {
+      await Promise.all(Array.from({ length: concurrent }, (_, i) => callChat(conn, `bench warm ${i}`)));
+      await library.call(
         {
           type: 'fanIn',
           kind: 'exai',
           base: emulator.glm,
-          streams: libraryStreams,
+          streams: concurrent,
           rampMs: 0,
-          expectChunks: shape.chunks,
+          expectChunks: warm.chunks,
           timeoutMs: CALL_TIMEOUT_MS,
         },
         CALL_TIMEOUT_MS + 10_000,
       );
+    }
+
+    await emulator.setOptions({ paceMs: cfg.paceMs, words: shape.words, timestamps: true });
+    const runs = Object.fromEntries([...cfg.mcpCalls.map((n) => [n, []]), ['library', []]]);
+    const libraryStreams = cfg.mcpCalls.at(-1);
+    const libraryJob = {
+      type: 'fanIn',
+      kind: 'exai',
+      base: emulator.glm,
+      streams: libraryStreams,
+      rampMs: 0,
+      expectChunks: shape.chunks,
+      timeoutMs: CALL_TIMEOUT_MS,
+    };
+    // One untimed paced round each: the paced path (one chunk a read) has code and heap sizing of its own.
+    await pacedRun(conn, emulator, libraryStreams, 'warm');
+    await library.call(libraryJob, CALL_TIMEOUT_MS + 10_000);
+    for (let rep = 0; rep < cfg.reps; rep++) {
+      for (const calls of cfg.mcpCalls) runs[calls].push(await pacedRun(conn, emulator, calls, `${rep}`));
+      const lib = await library.call(libraryJob, CALL_TIMEOUT_MS + 10_000);
       const tokens = lib.chunks - lib.streams;
-      runs.library.push({ streams: lib.streams, tokens, cpuUsPerToken: lib.cpuUs / tokens, errors: lib.errors });
+      runs.library.push({
+        streams: lib.streams,
+        tokens,
+        cpuUs: lib.cpuUs,
+        cpuUsPerToken: lib.cpuUs / tokens,
+        errors: lib.errors,
+      });
       log(`mcp relay rep ${rep + 1}/${cfg.reps}`);
     }
 
     await emulator.setOptions({ paceMs: 0, words: bulk.words, timestamps: false });
     const bulkRuns = [];
+    const bulkLibrary = [];
     for (let rep = 0; rep < cfg.mcpBulkReps; rep++) {
       bulkRuns.push(await bulkRun(conn, emulator, cfg.mcpBulkCalls, bulk.words, `${rep}`));
+      // The library path at the same shape: as many concurrent unpaced streams of the same length.
+      const lib = await library.call(
+        { ...libraryJob, streams: cfg.mcpBulkCalls, expectChunks: bulk.chunks },
+        CALL_TIMEOUT_MS + 10_000,
+      );
+      bulkLibrary.push({
+        tokens: lib.chunks - lib.streams,
+        cpuUs: lib.cpuUs,
+        wallMs: lib.wallMs,
+        errors: lib.errors,
+      });
     }
 
     const perCalls = Object.fromEntries(
@@ -251,7 +209,11 @@ export async function mcpRelay({ emulator, cfg, cli, log }) {
           p99Ms: medianOf(runs[n], (r) => r.delay.p99),
           maxMs: medianOf(runs[n], (r) => r.delay.max),
           tokensPerNotification: medianOf(runs[n], (r) => r.tokens / r.notifications),
-          serverCpuUsPerToken: medianOf(runs[n], (r) => r.serverCpuUsPerToken),
+          serverCpuUsPerToken: pooled(
+            runs[n],
+            (r) => r.serverCpuUs,
+            (r) => r.tokens,
+          ),
           missing: runs[n].reduce((s, r) => s + r.missing + r.unmatched, 0),
         },
       ]),
@@ -264,18 +226,32 @@ export async function mcpRelay({ emulator, cfg, cli, log }) {
       paceMs: cfg.paceMs,
       summary: {
         calls: perCalls,
-        libraryCpuUsPerToken: medianOf(runs.library, (r) => r.cpuUsPerToken),
+        libraryCpuUsPerToken: pooled(
+          runs.library,
+          (r) => r.cpuUs,
+          (r) => r.tokens,
+        ),
         libraryStreams,
         bulk: {
           calls: cfg.mcpBulkCalls,
           tokensPerCall: bulk.chunks - 1,
           tokensPerSecond: medianOf(bulkRuns, (r) => r.tokensPerSecond),
-          serverCpuUsPerToken: medianOf(bulkRuns, (r) => r.serverCpuUsPerToken),
+          serverCpuUsPerToken: pooled(
+            bulkRuns,
+            (r) => r.serverCpuUs,
+            (r) => r.tokens,
+          ),
+          libraryCpuUsPerToken: pooled(
+            bulkLibrary,
+            (r) => r.cpuUs,
+            (r) => r.tokens,
+          ),
+          libraryTokensPerSecond: medianOf(bulkLibrary, (r) => r.tokens / (r.wallMs / 1000)),
           serverBusy: median(bulkRuns.map((r) => r.serverBusy)),
           emulatorBusy: median(bulkRuns.map((r) => r.emulatorBusy)),
         },
       },
-      runs: { ...runs, bulk: bulkRuns },
+      runs: { ...runs, bulk: bulkRuns, bulkLibrary },
     };
   } catch (error) {
     const detail = conn ? ` (server stderr: ${conn.stderr().trim().slice(-300)})` : '';

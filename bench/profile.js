@@ -69,5 +69,9 @@ export function summarizeByFile(file, limit = 12) {
   return [...perFile]
     .sort((a, b) => b[1] - a[1])
     .slice(0, limit)
-    .map(([file, us]) => ({ file, selfMs: Math.round(us / 100) / 10, pct: Math.round((1000 * us) / busyUs) / 10 }));
+    .map(([file, us]) => ({
+      file,
+      selfMs: Math.round(us / 100) / 10,
+      pct: Math.round((1000 * us) / busyUs) / 10,
+    }));
 }

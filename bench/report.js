@@ -24,7 +24,9 @@ export function computeRatios({ throughput, firstToken, fanIn, mcp, long }) {
   const f1000 = fanIn[1000]?.consumers;
   const largest = long.at(-1);
   const smallest = long[0];
-  const busiest = mcp.available ? mcp.summary.calls[Math.max(...Object.keys(mcp.summary.calls).map(Number))] : null;
+  const busiest = mcp.available
+    ? mcp.summary.calls[Math.max(...Object.keys(mcp.summary.calls).map(Number))]
+    : null;
   return {
     throughput_vs_parser: ratio(tp.exai.cpuUsPerChunk, tp.parser.cpuUsPerChunk),
     throughput_vs_openai: ratio(tp.exai.cpuUsPerChunk, tp.openai.cpuUsPerChunk),
@@ -104,7 +106,11 @@ export function markdown(report) {
     '',
     table(
       ['consumer', 'ms', 'over raw, ms'],
-      Object.entries(ft.consumers).map(([k, c]) => [LABEL[k], fmt(c.ms, 3), fmt(c.ms - ft.consumers.raw.ms, 3)]),
+      Object.entries(ft.consumers).map(([k, c]) => [
+        LABEL[k],
+        fmt(c.ms, 3),
+        fmt(c.ms - ft.consumers.raw.ms, 3),
+      ]),
     ),
     '',
   );
@@ -129,13 +135,27 @@ export function markdown(report) {
       '',
     );
   }
+  out.push(
+    'Delay = consumer receipt − emulator send time (`x_emulator_sent_at`), every chunk of every stream; ' +
+      '“steady” = chunks received after every stream had delivered its first one (no connection ramp). ' +
+      'CPU per chunk covers the whole consumer process; peak RSS is its kernel high-water mark.',
+    '',
+  );
   if (mcp.available) {
     const s = mcp.summary;
     out.push(
       `### MCP relay: exai serve (stdio), ${mcp.tokensPerCall} tokens a call at ${1000 / mcp.paceMs} tokens/s`,
       '',
       table(
-        ['calls', 'window ms', 'p50 ms', 'p99 ms', 'p99 − window', 'tokens/notification', 'server CPU µs/token'],
+        [
+          'calls',
+          'window ms',
+          'p50 ms',
+          'p99 ms',
+          'p99 − window',
+          'tokens/notification',
+          'server CPU µs/token',
+        ],
         Object.values(s.calls).map((c) => [
           String(c.calls),
           String(mcp.windowMs),
@@ -147,9 +167,14 @@ export function markdown(report) {
         ]),
       ),
       '',
-      `Library path, ${s.libraryStreams} concurrent paced streams: ${fmt(s.libraryCpuUsPerToken, 1)} µs CPU/token. ` +
-        `Unpaced, ${s.bulk.calls} calls × ${s.bulk.tokensPerCall} tokens: ${fmt(s.bulk.tokensPerSecond, 0)} tokens/s ` +
-        `(server ${fmt(s.bulk.serverCpuUsPerToken, 1)} µs/token, server busy ${fmt(100 * s.bulk.serverBusy, 0)} %, ` +
+      'Delay = emulator send time of each content token → client receipt of the progress notification ' +
+        'that carried it (read off the wire). Server CPU from /proc (all threads) over the run.',
+      '',
+      `Library path at the same shape (${s.libraryStreams} concurrent paced streams): ` +
+        `${fmt(s.libraryCpuUsPerToken, 1)} µs CPU/token (CPU figures pooled over all repetitions). ` +
+        `Unpaced, ${s.bulk.calls} calls × ${s.bulk.tokensPerCall} tokens: one server sustains ` +
+        `${fmt(s.bulk.tokensPerSecond, 0)} tokens/s (server ${fmt(s.bulk.serverCpuUsPerToken, 2)} µs/token vs library ` +
+        `${fmt(s.bulk.libraryCpuUsPerToken, 2)} µs/token at that shape; server busy ${fmt(100 * s.bulk.serverBusy, 0)} %, ` +
         `emulator busy ${fmt(100 * s.bulk.emulatorBusy, 0)} %).`,
       '',
     );
@@ -173,6 +198,10 @@ export function markdown(report) {
       ]),
     ),
     '',
+    'Peak live = JS heap after a full GC (after one unmeasured warm-up answer), the largest of probes at ' +
+      '25/50/75 % of the chunks, the finishing chunk and the result in hand; RSS growth = kernel ' +
+      'high-water mark − RSS before the request (includes GC slack); left after = heap once the result is dropped.',
+    '',
     '### Ratios vs the issue-9 targets',
     '',
     table(
@@ -188,6 +217,17 @@ export function markdown(report) {
       table(
         ['self %', 'self ms', 'function', 'where'],
         report.profile.top.map((r) => [fmt(r.pct, 1), fmt(r.selfMs, 1), r.fn, r.at]),
+      ),
+      '',
+    );
+  }
+  if (report.mcpProfile) {
+    out.push(
+      `### CPU profile of exai serve relaying 20 paced calls (${report.mcpProfile.file})`,
+      '',
+      table(
+        ['self %', 'self ms', 'function', 'where'],
+        report.mcpProfile.top.map((r) => [fmt(r.pct, 1), fmt(r.selfMs, 1), r.fn, r.at]),
       ),
       '',
     );

@@ -2,7 +2,8 @@
 // openai-node, on the emulator in a child process. Prints markdown tables and writes the same
 // figures, with the `ratios` object, to bench/results/latest.json.
 //   --quick        fewer repetitions and smaller sizes (a smoke check, < 45 s)
-//   --profile      also write bench/results/{exai,parser}-throughput.cpuprofile and summarise them
+//   --profile      also write bench/results/{exai,parser}-throughput.cpuprofile and
+//                  mcp-server.cpuprofile (`node --cpu-prof`) and summarise them
 //   --reps N       repetitions (default 5, quick 2)
 //   --only a,b     run only some scenarios: throughput, fanin, long, mcp (for development)
 // EXAI_BENCH_DIST=<dir> measures another build of the library (A/B of a proposed change).
@@ -14,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { killAll, startEmulatorChild } from './children.js';
 import { KINDS } from './consumers.js';
-import { mcpRelay } from './mcp.js';
+import { mcpRelay, profileMcpServer } from './mcp.js';
 import { summarizeByFile, summarizeProfile } from './profile.js';
 import { computeRatios, judge, markdown } from './report.js';
 import { fanIn, longAnswers, profileThroughput, throughputAndFirstToken } from './scenarios.js';
@@ -47,14 +48,16 @@ const FULL = {
   warmUpChunks: 2_000,
   warmUpStreams: 5,
   longSizesMB: [0.5, 1, 2],
-  longReps: 3,
-  longMemoryReps: 1,
+  longReps: 5,
+  longMemoryReps: 2,
   mcpWindowMs: 100,
   mcpCalls: [1, 20],
   mcpChunks: 150,
   mcpBulkCalls: 20,
   mcpBulkChunks: 5_000,
   mcpBulkReps: 3,
+  mcpWarmRounds: 3,
+  profileStreams: 12,
 };
 
 const QUICK = {
@@ -68,20 +71,27 @@ const QUICK = {
   warmUpChunks: 1_000,
   warmUpStreams: 3,
   longSizesMB: [0.125, 0.25, 0.5],
-  longReps: 1,
+  longReps: 2,
+  longMemoryReps: 1,
   mcpChunks: 40,
   mcpBulkChunks: 1_000,
   mcpBulkReps: 1,
+  mcpWarmRounds: 1,
+  profileStreams: 6,
 };
 
 const cfg = { ...(args.quick ? QUICK : FULL) };
-if (args.reps) cfg.reps = Math.max(1, Number.parseInt(args.reps, 10) || cfg.reps);
+if (args.reps) {
+  cfg.reps = Math.max(1, Number.parseInt(args.reps, 10) || cfg.reps);
+  cfg.longReps = cfg.reps;
+}
 const only = new Set((args.only ?? 'throughput,fanin,long,mcp').split(','));
 // A hard ceiling: whatever happens, the run ends and its children die.
 const CEILING_MS = args.quick ? 60_000 : 20 * 60_000;
 
 const started = performance.now();
-const log = (msg) => process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(1)}s] ${msg}\n`);
+const log = (msg) =>
+  process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(1)}s] ${msg}\n`);
 
 process.on('exit', killAll);
 for (const signal of ['SIGINT', 'SIGTERM']) {
@@ -151,11 +161,20 @@ async function main() {
         log('profiles written');
       }
     }
-    if (only.has('fanin')) report.fanIn = await fanIn({ emulator, cfg, kinds: ['parser', 'openai', 'exai'], log });
+    if (only.has('fanin'))
+      report.fanIn = await fanIn({ emulator, cfg, kinds: ['parser', 'openai', 'exai'], log });
     if (only.has('long')) report.long = await longAnswers({ emulator, cfg, log });
     if (only.has('mcp')) {
       report.mcp = await mcpRelay({ emulator, cfg, cli: CLI, log });
       log(report.mcp.available ? 'mcp relay done' : `mcp relay: ${report.mcp.note}`);
+      if (args.profile && report.mcp.available) {
+        const file = await profileMcpServer({ emulator, cfg, cli: CLI, dir: RESULTS });
+        if (file && existsSync(file)) {
+          report.mcpProfile = { file: 'bench/results/mcp-server.cpuprofile', ...summarizeProfile(file, 20) };
+          report.mcpProfile.byFile = summarizeByFile(file);
+        }
+        log('mcp server profile written');
+      }
     }
   } finally {
     await emulator.close();

@@ -89,7 +89,10 @@ export async function throughputAndFirstToken({ emulator, cfg, kinds, log }) {
     const ttftRuns = Object.fromEntries(kinds.map((k) => [k, []]));
     for (let rep = 0; rep < cfg.reps; rep++) {
       for (const kind of kinds) {
-        const r = await workers[kind].call(job(kind, { type: 'firstToken', n: cfg.ttftRequests }), JOB_TIMEOUT_MS);
+        const r = await workers[kind].call(
+          job(kind, { type: 'firstToken', n: cfg.ttftRequests }),
+          JOB_TIMEOUT_MS,
+        );
         ttftRuns[kind].push(median(r.firstMs));
       }
     }
@@ -110,8 +113,10 @@ export async function profileThroughput({ emulator, cfg, kind, dir }) {
   const shape = wordsForChunks(cfg.throughputChunks);
   const name = `${kind}-throughput.cpuprofile`;
   await emulator.setOptions({ paceMs: 0, words: shape.words, tokensPerChunk: 1, timestamps: false });
-  await withWorker(['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', name], async (worker) => {
-    for (let i = 0; i < cfg.warmups + cfg.reps * 2; i++) {
+  const flags = ['--cpu-prof', '--cpu-prof-interval', '200', '--cpu-prof-dir', dir, '--cpu-prof-name', name];
+  await withWorker(flags, async (worker) => {
+    // Enough streams that module loading and JIT warm-up are a small share of the profile.
+    for (let i = 0; i < cfg.profileStreams; i++) {
       await worker.call(
         { type: 'throughput', kind, base: emulator.glm, timeoutMs: JOB_TIMEOUT_MS },
         JOB_TIMEOUT_MS,
@@ -195,7 +200,13 @@ export async function longAnswers({ emulator, cfg, log }) {
     await emulator.setOptions({ paceMs: 0, words: shape.words, tokensPerChunk: 1, timestamps: false });
     return withWorker(mode === 'memory' ? ['--expose-gc'] : [], (worker) =>
       worker.call(
-        { type: 'longAnswer', mode, base: emulator.glm, expectChunks: shape.chunks, timeoutMs: JOB_TIMEOUT_MS },
+        {
+          type: 'longAnswer',
+          mode,
+          base: emulator.glm,
+          expectChunks: shape.chunks,
+          timeoutMs: JOB_TIMEOUT_MS,
+        },
         JOB_TIMEOUT_MS + 10_000,
       ),
     );
@@ -204,7 +215,9 @@ export async function longAnswers({ emulator, cfg, log }) {
     for (const shape of shapes) {
       const r = await run(shape, 'time');
       if (r.chunks !== shape.chunks || r.chars !== shape.chars) {
-        throw new Error(`long ${shape.mb} MB: got ${r.chunks} chunks/${r.chars} chars, expected ${shape.chunks}`);
+        throw new Error(
+          `long ${shape.mb} MB: got ${r.chunks} chunks/${r.chars} chars, expected ${shape.chunks}`,
+        );
       }
       time[shape.mb].push(r);
     }

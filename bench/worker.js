@@ -71,6 +71,8 @@ async function fanIn(job) {
   }, job.timeoutMs);
   let errors = 0;
   let short = 0;
+  // Chunks of completed streams (what the consumer counted); delays also count those of failed ones.
+  let received = 0;
   const errorSamples = new Set();
   const rssBefore = process.memoryUsage.rss();
   const cpu0 = process.cpuUsage();
@@ -95,6 +97,7 @@ async function fanIn(job) {
         .then(() => c.stream({ prompt: job.prompt, signal: controller.signal, delays: mine }))
         .then(
           (r) => {
+            received += r.chunks;
             if (r.chunks !== job.expectChunks) short++;
           },
           (error) => {
@@ -108,13 +111,14 @@ async function fanIn(job) {
   const wallMs = performance.now() - t0;
   const cpu = cpuUs(cpu0);
   clearTimeout(deadline);
+  const chunks = Math.max(delays.length, received);
   return {
     streams: job.streams,
-    chunks: delays.length,
+    chunks,
     delay: summarize(delays),
     steadyDelay: summarize(steadyFrom < 0 ? [] : delays.slice(steadyFrom)),
     cpuUs: cpu,
-    cpuUsPerChunk: delays.length ? cpu / delays.length : null,
+    cpuUsPerChunk: chunks ? cpu / chunks : null,
     wallMs,
     rssBeforeMB: rssBefore / 2 ** 20,
     peakRssMB: (process.resourceUsage().maxRSS * 1024) / 2 ** 20,
