@@ -67,7 +67,8 @@ export function createTransport(options: TransportOptions = {}): Transport {
         outgoing.once('response', (res) => {
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res });
         });
-        outgoing.once('error', reject);
+        // 'on', not 'once': a late second error must not become an uncaught exception.
+        outgoing.on('error', reject);
         outgoing.setNoDelay(true);
         outgoing.end(body);
       });

@@ -7,6 +7,15 @@ interface PendingToolCall {
   args: string[];
 }
 
+/** Replaces the pieces by their concatenation and returns it. */
+function joinInPlace(parts: string[]): string {
+  if (parts.length > 1) parts.splice(0, parts.length, parts.join(''));
+  return parts[0] ?? '';
+}
+
+/** Pieces kept before they are joined: thousands of tiny strings cost more memory than one. */
+const JOIN_EVERY = 512;
+
 export class Aggregator {
   private readonly contentParts: string[] = [];
   private readonly reasoningParts: string[] = [];
@@ -32,13 +41,13 @@ export class Aggregator {
       if (choice.index !== 0 && choice.index !== undefined) continue;
       const d = choice.delta;
       if (d.content) {
-        this.contentParts.push(d.content);
         this.contentLength += d.content.length;
+        if (this.contentParts.push(d.content) >= JOIN_EVERY) joinInPlace(this.contentParts);
         token = true;
       }
       if (d.reasoning_content) {
-        this.reasoningParts.push(d.reasoning_content);
         this.reasoningLength += d.reasoning_content.length;
+        if (this.reasoningParts.push(d.reasoning_content) >= JOIN_EVERY) joinInPlace(this.reasoningParts);
         token = true;
       }
       if (d.tool_calls) {
@@ -65,16 +74,11 @@ export class Aggregator {
   }
 
   get content(): string {
-    if (this.contentParts.length > 1)
-      this.contentParts.splice(0, this.contentParts.length, this.contentParts.join(''));
-    return this.contentParts[0] ?? '';
+    return joinInPlace(this.contentParts);
   }
 
   get reasoning(): string {
-    if (this.reasoningParts.length > 1) {
-      this.reasoningParts.splice(0, this.reasoningParts.length, this.reasoningParts.join(''));
-    }
-    return this.reasoningParts[0] ?? '';
+    return joinInPlace(this.reasoningParts);
   }
 
   get hasToolCalls(): boolean {

@@ -54,7 +54,10 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
   const agg = new Aggregator();
   const meta = { chunks: 0, retries: 0, ttftMs: null as number | null, streamed: o.stream, recovered: false };
   let fallback: ChatResult['metadata']['fallback'] = null;
-  const limit = new OutputLimit(o.maxOutputBytes);
+  const limit = new OutputLimit(
+    o.maxOutputBytes,
+    () => Buffer.byteLength(agg.content) + Buffer.byteLength(agg.reasoning),
+  );
 
   // One signal for the whole run: the caller's cancel or the total deadline, whichever comes first.
   const run = new AbortController();
@@ -169,7 +172,7 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
     // Each attempt gets a fresh filter: text held back by a failed attempt must not leak into the next.
     const attempt = (body: Record<string, unknown>) => () => {
       filter = partial === undefined ? undefined : new EchoFilter(partial);
-      return streamOnce(ctx, body, transform);
+      return streamOnce(ctx, body, filter && transform);
     };
     for (let recoveries = 0; ; recoveries++) {
       const body = o.provider.buildBody({ ...o.params, messages }, o.model, true);

@@ -1,5 +1,6 @@
 // Bytes → SSE `data:` payloads: a streaming UTF-8 decoder (characters split across reads survive)
 // feeding eventsource-parser, which handles CRLF, comments, multi-line data and split lines.
+import { StringDecoder } from 'node:string_decoder';
 import { createParser, type ParseError } from 'eventsource-parser';
 
 export interface SseDecoder {
@@ -18,7 +19,9 @@ export interface SseCallbacks {
 export const MAX_EVENT_CHARS = 8 * 1024 * 1024;
 
 export function createSseDecoder(callbacks: SseCallbacks, maxEventChars = MAX_EVENT_CHARS): SseDecoder {
-  const text = new TextDecoder('utf-8');
+  // StringDecoder is several times cheaper per read than TextDecoder; the BOM it keeps is cut below.
+  const text = new StringDecoder('utf8');
+  let first = true;
   const parser = createParser({
     onEvent: (e) => callbacks.onData(e.data, e.event),
     // Unknown fields and bad `retry:` values are ignored, as the SSE standard says; only an
@@ -32,7 +35,11 @@ export function createSseDecoder(callbacks: SseCallbacks, maxEventChars = MAX_EV
   return {
     push(bytes) {
       if (failed) return;
-      const s = text.decode(bytes, { stream: true });
+      let s = text.write(bytes as Buffer);
+      if (first && s) {
+        first = false;
+        if (s.charCodeAt(0) === 0xfeff) s = s.slice(1);
+      }
       try {
         if (s) parser.feed(s);
       } catch (error) {
@@ -45,7 +52,7 @@ export function createSseDecoder(callbacks: SseCallbacks, maxEventChars = MAX_EV
       if (failed) return;
       // Two line feeds complete a held CR (half of a CRLF?) and end a last event that lacked its
       // blank line, so a stream cut right after its final event still delivers it.
-      parser.feed(`${text.decode()}\n\n`);
+      parser.feed(`${text.end()}\n\n`);
     },
   };
 }
