@@ -67,7 +67,7 @@ export interface GuardOptions {
 
 export type GuardVerdict = { ok: true } | { ok: false; status: 401 | 403; message: string };
 
-export function checkRequest(headers: IncomingHttpHeaders, o: GuardOptions): GuardVerdict {
+export function guardRequest(headers: IncomingHttpHeaders, o: GuardOptions): GuardVerdict {
   const host = headers.host;
   const hostname = host ? hostnameOf(host) : undefined;
   if (!o.skipHostCheck && (!hostname || !o.allowedHosts.has(hostname))) {

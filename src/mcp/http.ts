@@ -8,7 +8,7 @@ import { ConfigError } from '../errors.js';
 import { sleep } from '../streaming/retry.js';
 import { describeError } from './errors.js';
 import { LegacyCancellation } from './http-cancel.js';
-import { allowedHostnames, checkRequest, isLoopback } from './http-guard.js';
+import { allowedHostnames, guardRequest, isLoopback } from './http-guard.js';
 import { createRuntime, type ServeOptions } from './runtime.js';
 import { buildServer } from './tools.js';
 
@@ -95,7 +95,7 @@ export async function serveHttp(
     if (path === '/healthz') return plain(res, 200, 'ok\n');
     if (path === '/readyz') return draining ? plain(res, 503, 'draining\n') : plain(res, 200, 'ready\n');
     if (path === '/metrics') {
-      const auth = checkRequest(req.headers, { allowedHosts, token, skipHostCheck: true });
+      const auth = guardRequest(req.headers, { allowedHosts, token, skipHostCheck: true });
       if (!auth.ok) return reject(res, auth.status, auth.message, { 'www-authenticate': 'Bearer' });
       rt.metrics.text().then(
         (text) => plain(res, 200, text, rt.metrics.contentType),
@@ -103,7 +103,7 @@ export async function serveHttp(
       );
       return;
     }
-    const verdict = checkRequest(req.headers, { allowedHosts, token });
+    const verdict = guardRequest(req.headers, { allowedHosts, token });
     if (!verdict.ok) {
       logger.warn('HTTP request rejected', { status: verdict.status, reason: verdict.message });
       const challenge: Record<string, string> =

@@ -7,22 +7,39 @@ interface PendingToolCall {
   args: string[];
 }
 
-/** Replaces the pieces by their concatenation and returns it. */
-function joinInPlace(parts: string[]): string {
-  if (parts.length > 1) parts.splice(0, parts.length, parts.join(''));
-  return parts[0] ?? '';
+/**
+ * Text built from many small pieces. Every 512 pieces become one block, so memory holds a few large
+ * strings instead of hundreds of thousands of tiny ones, and each character is copied a bounded
+ * number of times (joining everything so far at every step would be quadratic).
+ */
+class TextBuilder {
+  private blocks: string[] = [];
+  private parts: string[] = [];
+  length = 0;
+
+  push(piece: string): void {
+    this.length += piece.length;
+    if (this.parts.push(piece) >= BLOCK_PIECES) {
+      this.blocks.push(this.parts.join(''));
+      this.parts = [];
+    }
+  }
+
+  toString(): string {
+    if (this.parts.length > 0 || this.blocks.length > 1) {
+      this.blocks = [this.blocks.join('') + this.parts.join('')];
+      this.parts = [];
+    }
+    return this.blocks[0] ?? '';
+  }
 }
 
-/** Pieces kept before they are joined: thousands of tiny strings cost more memory than one. */
-const JOIN_EVERY = 512;
+const BLOCK_PIECES = 512;
 
 export class Aggregator {
-  private readonly contentParts: string[] = [];
-  private readonly reasoningParts: string[] = [];
+  private readonly contentText = new TextBuilder();
+  private readonly reasoningText = new TextBuilder();
   private readonly tools = new Map<number, PendingToolCall>();
-  /** Characters of content so far (cheap to keep; needed for continuation and limits). */
-  contentLength = 0;
-  reasoningLength = 0;
   usage: Usage | null = null;
   finishReason: string | null = null;
   model = '';
@@ -41,13 +58,11 @@ export class Aggregator {
       if (choice.index !== 0 && choice.index !== undefined) continue;
       const d = choice.delta;
       if (d.content) {
-        this.contentLength += d.content.length;
-        if (this.contentParts.push(d.content) >= JOIN_EVERY) joinInPlace(this.contentParts);
+        this.contentText.push(d.content);
         token = true;
       }
       if (d.reasoning_content) {
-        this.reasoningLength += d.reasoning_content.length;
-        if (this.reasoningParts.push(d.reasoning_content) >= JOIN_EVERY) joinInPlace(this.reasoningParts);
+        this.reasoningText.push(d.reasoning_content);
         token = true;
       }
       if (d.tool_calls) {
@@ -74,11 +89,20 @@ export class Aggregator {
   }
 
   get content(): string {
-    return joinInPlace(this.contentParts);
+    return this.contentText.toString();
   }
 
   get reasoning(): string {
-    return joinInPlace(this.reasoningParts);
+    return this.reasoningText.toString();
+  }
+
+  /** Characters of content so far (cheap: no joining). */
+  get contentLength(): number {
+    return this.contentText.length;
+  }
+
+  get reasoningLength(): number {
+    return this.reasoningText.length;
   }
 
   get hasToolCalls(): boolean {
