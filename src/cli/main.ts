@@ -111,7 +111,7 @@ function buildProgram(): Command {
           // SIGTERM (an orchestrator) drains the HTTP server; SIGINT (a person) stops at once.
           // A second signal exits immediately (onStopSignal).
           const drain = httpServer !== undefined && signal === 'SIGTERM';
-          logger.info(drain ? 'draining' : 'shutting down', { signal });
+          if (!drain) logger.info('shutting down', { signal });
           const stopping = drain ? httpServer.drain(config.drainTimeoutMs) : server.close();
           stopping.finally(() => {
             release();
