@@ -1,8 +1,6 @@
 // The one seam for upstream HTTP: node:http/https with keep-alive agents and the standard proxy variables.
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { HttpProxyAgent } from 'http-proxy-agent';
-import { HttpsProxyAgent } from 'https-proxy-agent';
 import { getProxyForUrl } from 'proxy-from-env';
 
 export interface HttpRequest {
@@ -37,46 +35,58 @@ export function createTransport(options: TransportOptions = {}): Transport {
     scheduling: 'lifo' as const,
   };
   const direct = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
-  const proxied = new Map<string, http.Agent>();
+  // Proxy agents are loaded only when a proxy applies: most processes never need them (~10 MB).
+  const proxied = new Map<string, Promise<http.Agent>>();
 
-  const agentFor = (url: URL): http.Agent => {
+  const agentFor = (url: URL): http.Agent | Promise<http.Agent> => {
     const proxy = getProxyForUrl(url.href);
     const secure = url.protocol === 'https:';
     if (!proxy) return secure ? direct.https : direct.http;
     const key = `${secure ? 'https' : 'http'} ${proxy}`;
     let agent = proxied.get(key);
     if (!agent) {
-      agent = secure ? new HttpsProxyAgent(proxy, agentOptions) : new HttpProxyAgent(proxy, agentOptions);
+      agent = secure
+        ? import('https-proxy-agent').then((m) => new m.HttpsProxyAgent(proxy, agentOptions))
+        : import('http-proxy-agent').then((m) => new m.HttpProxyAgent(proxy, agentOptions));
       proxied.set(key, agent);
     }
     return agent;
   };
 
+  const send = (url: URL, agent: http.Agent, req: HttpRequest): Promise<HttpResponse> => {
+    const lib = url.protocol === 'https:' ? https : http;
+    const body = Buffer.from(req.body, 'utf8');
+    return new Promise<HttpResponse>((resolve, reject) => {
+      const outgoing = lib.request(url, {
+        method: 'POST',
+        agent,
+        signal: req.signal,
+        headers: { ...req.headers, 'content-length': String(body.length) },
+      });
+      outgoing.once('response', (res) => {
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res });
+      });
+      // 'on', not 'once': a late second error must not become an uncaught exception.
+      outgoing.on('error', reject);
+      outgoing.setNoDelay(true);
+      outgoing.end(body);
+    });
+  };
+
   return {
     request(req) {
       const url = new URL(req.url);
-      const lib = url.protocol === 'https:' ? https : http;
-      const body = Buffer.from(req.body, 'utf8');
-      return new Promise<HttpResponse>((resolve, reject) => {
-        const outgoing = lib.request(url, {
-          method: 'POST',
-          agent: agentFor(url),
-          signal: req.signal,
-          headers: { ...req.headers, 'content-length': String(body.length) },
-        });
-        outgoing.once('response', (res) => {
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res });
-        });
-        // 'on', not 'once': a late second error must not become an uncaught exception.
-        outgoing.on('error', reject);
-        outgoing.setNoDelay(true);
-        outgoing.end(body);
-      });
+      const agent = agentFor(url);
+      return agent instanceof Promise ? agent.then((a) => send(url, a, req)) : send(url, agent, req);
     },
     close() {
       direct.http.destroy();
       direct.https.destroy();
-      for (const agent of proxied.values()) agent.destroy();
+      for (const agent of proxied.values())
+        agent.then(
+          (a) => a.destroy(),
+          () => {},
+        );
       proxied.clear();
     },
   };
