@@ -2,6 +2,8 @@
 // consumer holds memory bounded while the provider waits.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, emulatorAnswer, type FaultSpec, startEmulator } from '../src/emulator/index.js';
+// The emulator's seeded PRNG, so a failing soak run can be replayed.
+import { prng } from '../src/emulator/text.js';
 import { createClient, createTransport, loadConfig, type ProviderName } from '../src/index.js';
 import { testEnv } from './helpers/setup.js';
 
@@ -12,18 +14,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await emu.close();
 });
-
-/** mulberry32: a seeded PRNG so a failing soak run can be replayed. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomFault(rand: () => number): FaultSpec {
   const n = 1 + Math.floor(rand() * 20);

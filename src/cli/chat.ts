@@ -4,7 +4,8 @@ import { createClient } from '../client.js';
 import { chooseProvider, loadConfig } from '../config/index.js';
 import { AbortError, UsageError } from '../errors.js';
 import { createLogger, redact } from '../log.js';
-import type { ChatMessage, ChatResult, ProviderName } from '../types.js';
+import { promptRequest } from '../prompt.js';
+import type { ChatResult, ProviderName } from '../types.js';
 import { createDecor, statsLine } from './terminal.js';
 
 export interface ChatCommandOptions {
@@ -77,9 +78,6 @@ export async function runChatCommand(
       logger: createLogger(config.logLevel),
       ...(opts.stream ? {} : { streamEnabled: false }),
     });
-    const messages: ChatMessage[] = [];
-    if (opts.system) messages.push({ role: 'system', content: opts.system });
-    messages.push({ role: 'user', content: prompt });
     const model = opts.model ?? client.config.defaultModel;
 
     decor.spin(`waiting for ${model}…`);
@@ -90,13 +88,13 @@ export async function runChatCommand(
     let reasoningOpen = false;
     try {
       const stream = await client.chat.completions.create(
-        {
+        promptRequest({
+          prompt,
+          system: opts.system,
           model,
-          messages,
-          stream: true,
-          ...(opts.temperature !== undefined ? { temperature: opts.temperature } : {}),
-          ...(opts.maxTokens !== undefined ? { max_tokens: opts.maxTokens } : {}),
-        },
+          temperature: opts.temperature,
+          maxTokens: opts.maxTokens,
+        }),
         { signal: request.signal },
       );
       try {

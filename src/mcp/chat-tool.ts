@@ -4,8 +4,9 @@ import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server
 import { createClient } from '../client.js';
 import { chooseProvider, KEY_VAR } from '../config/index.js';
 import { ConfigError } from '../errors.js';
+import { promptRequest } from '../prompt.js';
 import type { ChatStream } from '../streaming/stream.js';
-import type { ChatMessage, ChatResult, ProviderName } from '../types.js';
+import type { ChatResult, ProviderName } from '../types.js';
 import { describeError, toolError } from './errors.js';
 import { ProgressRelay } from './progress.js';
 import type { Runtime } from './runtime.js';
@@ -33,9 +34,6 @@ export async function chatTool(args: ChatInput, ctx: ServerContext, rt: Runtime)
       ...(args.stream === false ? { streamEnabled: false } : {}),
     });
     model ??= client.config.defaultModel;
-    const messages: ChatMessage[] = [];
-    if (args.system_prompt) messages.push({ role: 'system', content: args.system_prompt });
-    messages.push({ role: 'user', content: args.prompt });
 
     const token = ctx.mcpReq._meta?.progressToken;
     if (token !== undefined) {
@@ -63,13 +61,13 @@ export async function chatTool(args: ChatInput, ctx: ServerContext, rt: Runtime)
     }
 
     const stream = await client.chat.completions.create(
-      {
+      promptRequest({
+        prompt: args.prompt,
+        system: args.system_prompt,
         model,
-        messages,
-        stream: true,
-        ...(args.temperature !== undefined ? { temperature: args.temperature } : {}),
-        ...(args.max_tokens !== undefined ? { max_tokens: args.max_tokens } : {}),
-      },
+        temperature: args.temperature,
+        maxTokens: args.max_tokens,
+      }),
       { signal: call.signal },
     );
     if (relay) await relayChunks(stream, relay, args.show_reasoning === true);
