@@ -1,12 +1,12 @@
 // One HTTP attempt against a provider: streaming (SSE, with first-token and idle watchdog) or not.
 // Every token is handed to the run's `deliver` as soon as it is decoded.
-import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { ProviderConfig, Timeouts } from '../config/index.js';
 import { AbortError, ConnectionError, ExaiError, StreamError, TimeoutError } from '../errors.js';
 import { type Completion, isErrorFrame, type Provider } from '../providers/provider.js';
 import type { Transport } from '../providers/transport.js';
 import type { ChatCompletionChunk } from '../types.js';
+import { readBody, readText, untilDrainedOrAborted } from './body.js';
 import { createSseDecoder } from './sse.js';
 
 export interface AttemptContext {
@@ -50,20 +50,6 @@ function headers(ctx: AttemptContext, stream: boolean): Record<string, string> {
     accept: stream ? 'text/event-stream' : 'application/json',
     'user-agent': ctx.userAgent,
   };
-}
-
-async function readText(body: IncomingMessage, limit: number): Promise<string> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const buf of body as AsyncIterable<Buffer>) {
-    parts.push(buf);
-    size += buf.length;
-    if (size > limit) {
-      body.destroy();
-      break;
-    }
-  }
-  return Buffer.concat(parts).toString('utf8');
 }
 
 /** Sends the request; non-2xx answers become the provider's APIError. */
@@ -278,7 +264,7 @@ export async function streamOnce(
       () => {
         if (!ctx.needsDrain()) return undefined;
         paused = true;
-        return untilDrainedOrAborted(ctx, attempt.signal).then(() => {
+        return untilDrainedOrAborted(ctx.whenDrained, attempt.signal).then(() => {
           paused = false;
           lastChunkAt = performance.now();
         });
@@ -305,69 +291,8 @@ export async function streamOnce(
   }
 }
 
-/**
- * Reads `body` until it ends. `onRead` takes each buffer and returns false to stop early; `drain`
- * returns a promise while the consumer is behind, and reading pauses (TCP pushes back) until it
- * settles. Cheaper per read than `for await` over the stream. Rejects when the connection breaks.
- */
-function readBody(
-  body: IncomingMessage,
-  onRead: (buf: Buffer) => boolean,
-  drain: () => Promise<void> | undefined,
-): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    let settled = false;
-    const finish = (error?: unknown) => {
-      if (settled) return;
-      settled = true;
-      body.off('readable', onReadable);
-      body.off('end', onEnd);
-      body.off('error', finish);
-      body.off('close', onClose);
-      if (error === undefined) resolve();
-      else reject(error);
-    };
-    const onReadable = () => {
-      for (let buf = body.read() as Buffer | null; buf !== null; buf = body.read() as Buffer | null) {
-        if (!onRead(buf)) return finish();
-        const waiting = drain();
-        if (waiting) {
-          body.off('readable', onReadable);
-          waiting.then(() => {
-            if (settled) return;
-            body.on('readable', onReadable);
-            onReadable();
-          }, finish);
-          return;
-        }
-      }
-    };
-    const onEnd = () => finish();
-    const onClose = () => {
-      if (!body.readableEnded) finish(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
-    };
-    body.on('readable', onReadable);
-    body.once('end', onEnd);
-    body.once('error', finish);
-    body.once('close', onClose);
-  });
-}
-
 /** How long to wait for the body to end after [DONE] before closing the connection ourselves. */
 const DONE_GRACE_MS = 1000;
-
-/** Waits for the consumer to catch up; an abort (caller, deadline) ends the wait at once. */
-function untilDrainedOrAborted(ctx: AttemptContext, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    ctx.whenDrained().then(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    });
-  });
-}
 
 function hasToken(chunk: ChatCompletionChunk): boolean {
   const d = chunk.choices[0]?.delta;
