@@ -65,6 +65,8 @@ http {
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
   upstream exai {
+    # Calls are long-lived SSE responses: send each new one to the instance with the fewest open.
+    least_conn;
 ${backends.map((p) => `    server 127.0.0.1:${p};`).join('\n')}
   }
   server {
