@@ -186,6 +186,24 @@ describe('exai chat', () => {
     expect(run.stderr).toMatch(/interrupted/);
   });
 
+  it.each([[[]], [['--json']]])('exits quietly when the reader of stdout goes away (%j)', async (extra) => {
+    emu.setOptions({ paceMs: 2 });
+    const child = spawn(process.execPath, [BIN, 'chat', ...extra, 'closed pipe'], {
+      cwd: CWD,
+      env: { PATH: process.env.PATH ?? '', ...testEnv(emu) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // The reader closes its end at once, like `exai chat … | head -c 1` after one byte.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (t: string) => {
+      stderr += t;
+    });
+    const code = await new Promise((r) => child.on('close', r));
+    expect(stderr).not.toMatch(/Unhandled|EPIPE|at /);
+    expect(code).toBe(0);
+  });
+
   it('--emulator answers with no key at all', async () => {
     const run = await exai(['chat', '--emulator', '--json', 'demo'], { EXAI_LOG_LEVEL: 'silent' });
     expect(run.code).toBe(0);

@@ -65,8 +65,12 @@ export async function runChatCommand(
   const onInterrupt = () => request.abort();
   signal.addEventListener('abort', onInterrupt, { once: true });
   let pipeClosed = false;
+  // Stays attached after the command: Node reports an EPIPE on the tick after the last write.
   const onStdoutError = (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
+    if (error.code !== 'EPIPE') {
+      process.stderr.write(`exai: cannot write the answer: ${error.message}\n`);
+      process.exitCode = EXIT.failed;
+    }
     pipeClosed = true;
     request.abort();
   };
@@ -119,8 +123,7 @@ export async function runChatCommand(
             lastChar = delta.content.slice(-1);
             // Respect a slow reader on the other end of a pipe instead of buffering without bound.
             if (pipeClosed) continue;
-            if (!stdout.write(delta.content))
-              await Promise.race([once(stdout, 'drain'), once(request.signal, 'abort')]);
+            if (!stdout.write(delta.content)) await drained(stdout, request.signal);
           }
         }
       } catch (error) {
@@ -159,7 +162,21 @@ export async function runChatCommand(
     return EXIT.ok;
   } finally {
     signal.removeEventListener('abort', onInterrupt);
-    stdout.off('error', onStdoutError);
     await closeEmulator?.();
+  }
+}
+
+/** Waits for `drain` on `out` or for `signal` to abort, whichever comes first, leaving no listener. */
+async function drained(out: NodeJS.WritableStream, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return;
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    await once(out, 'drain', { signal: stop.signal });
+  } catch {
+    // Aborted: the request is over, nothing more will be written.
+  } finally {
+    signal.removeEventListener('abort', onAbort);
   }
 }

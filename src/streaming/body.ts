@@ -39,7 +39,14 @@ export function readBody(
     };
     const onReadable = () => {
       for (let buf = body.read() as Buffer | null; buf !== null; buf = body.read() as Buffer | null) {
-        if (!onRead(buf)) return finish();
+        let more: boolean;
+        try {
+          more = onRead(buf);
+        } catch (error) {
+          // Thrown inside an event handler it would be uncaught: end the read with it instead.
+          return finish(error);
+        }
+        if (!more) return finish();
         const waiting = drain();
         if (waiting) {
           body.off('readable', onReadable);

@@ -64,7 +64,7 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
   // Keep the caller's reason when it is ours (e.g. "the MCP server is shutting down").
   const onCallerAbort = () =>
     run.abort(o.signal?.reason instanceof AbortError ? o.signal.reason : new AbortError());
-  if (o.signal?.aborted) throw new AbortError();
+  if (o.signal?.aborted) throw o.signal.reason instanceof AbortError ? o.signal.reason : new AbortError();
   o.signal?.addEventListener('abort', onCallerAbort, { once: true });
   const total = setTimeout(
     () => run.abort(new TimeoutError(o.provider.name, 'total', o.timeouts.totalMs)),

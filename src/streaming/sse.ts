@@ -22,16 +22,20 @@ export function createSseDecoder(callbacks: SseCallbacks, maxEventChars = MAX_EV
   // StringDecoder is several times cheaper per read than TextDecoder; the BOM it keeps is cut below.
   const text = new StringDecoder('utf8');
   let first = true;
+  // The parser refuses input once its size cap fired; that error was already reported.
+  let capped = false;
+  let failed = false;
   const parser = createParser({
     onEvent: (e) => callbacks.onData(e.data, e.event),
     // Unknown fields and bad `retry:` values are ignored, as the SSE standard says; only an
     // event that outgrows the cap is a fault.
     onError: (e) => {
-      if (e.type === 'max-buffer-size-exceeded') callbacks.onError(e);
+      if (e.type !== 'max-buffer-size-exceeded') return;
+      capped = true;
+      callbacks.onError(e);
     },
     maxBufferSize: maxEventChars,
   });
-  let failed = false;
   return {
     push(bytes) {
       if (failed) return;
@@ -43,9 +47,9 @@ export function createSseDecoder(callbacks: SseCallbacks, maxEventChars = MAX_EV
       try {
         if (s) parser.feed(s);
       } catch (error) {
-        // The parser refuses input after its size cap fired; the error was already reported.
+        // Only the size cap may end the stream here; anything else (a bug in a chunk handler) surfaces.
+        if (!capped) throw error;
         failed = true;
-        if (!(error instanceof Error)) throw error;
       }
     },
     end() {
