@@ -56,13 +56,20 @@ export function createTransport(options: TransportOptions = {}): Transport {
   const send = (url: URL, agent: http.Agent, req: HttpRequest): Promise<HttpResponse> => {
     const lib = url.protocol === 'https:' ? https : http;
     const body = Buffer.from(req.body, 'utf8');
+    const { signal } = req;
     return new Promise<HttpResponse>((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      // The abort is wired by hand: node's `signal` request option costs about 40 us per request
+      // (stream end-of-life listeners), a tenth of a short stream's whole cost.
       const outgoing = lib.request(url, {
         method: 'POST',
         agent,
-        signal: req.signal,
         headers: { ...req.headers, 'content-length': String(body.length) },
       });
+      const onAbort = () => outgoing.destroy(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      // 'close' comes once the response has been read to the end or the request was destroyed.
+      outgoing.once('close', () => signal.removeEventListener('abort', onAbort));
       outgoing.once('response', (res) => {
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res });
       });
