@@ -92,15 +92,21 @@ export function markdown(report) {
     `### Throughput: one unpaced stream of ${tp.chunks} chunks (${fmt(tp.charsPerChunk, 1)} chars/chunk)`,
     '',
     table(
-      ['consumer', 'CPU µs/chunk', '× parser only', '× openai-node', 'wall ms'],
+      ['consumer', 'CPU µs/chunk', '× parser only', '× openai-node', 'wall ms', 'after a full GC: µs/chunk'],
       Object.entries(tp.consumers).map(([k, c]) => [
         LABEL[k],
         fmt(c.cpuUsPerChunk),
         fmt(c.cpuUsPerChunk / p),
         fmt(c.cpuUsPerChunk / o),
         fmt(c.wallMs, 0),
+        fmt(c.afterFullGc?.cpuUsPerChunk),
       ]),
     ),
+    '',
+    `Each repetition starts after a minor GC (the previous run's garbage is gone, the JIT's state is kept), ` +
+      `after ${meta.config.warmups} unmeasured warm-up streams. The last column repeats the stream right after a ` +
+      'forced full GC, which also throws away type feedback and optimized code tied to collected objects: ' +
+      'those runs measure recompilation as much as streaming.',
     '',
     `### First token: request start → first content delta (median of ${ft.requestsPerRun} requests a run)`,
     '',

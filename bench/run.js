@@ -36,7 +36,7 @@ const { values: args } = parseArgs({
 
 const FULL = {
   reps: 5,
-  warmups: 2,
+  warmups: 6,
   throughputChunks: 20_000,
   ttftChunks: 30,
   ttftRequests: 20,

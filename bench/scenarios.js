@@ -68,6 +68,17 @@ export async function throughputAndFirstToken({ emulator, cfg, kinds, log }) {
       }
       log(`throughput rep ${rep + 1}/${cfg.reps}`);
     }
+    // The same stream right after a forced full GC: V8 has dropped type feedback and optimized code
+    // tied to collected objects, so this measures recompilation as much as streaming (informative;
+    // the ratios use the steady figures above).
+    const coldRuns = Object.fromEntries(kinds.map((k) => [k, []]));
+    for (let rep = 0; rep < cfg.reps; rep++) {
+      for (const kind of kinds) {
+        const r = await workers[kind].call(job(kind, { type: 'throughput', fullGc: true }), JOB_TIMEOUT_MS);
+        coldRuns[kind].push(r.cpuUs / (kind === 'raw' ? shape.chunks : r.chunks));
+      }
+    }
+    log('throughput after full GC done');
     const throughput = {
       chunks: shape.chunks,
       contentChars: shape.chars,
@@ -80,6 +91,7 @@ export async function throughputAndFirstToken({ emulator, cfg, kinds, log }) {
             cpuUsPerChunk: medianOf(runs[k], (r) => r.cpuUsPerChunk),
             wallMs: medianOf(runs[k], (r) => r.wallMs),
             runs: runs[k],
+            afterFullGc: { cpuUsPerChunk: median(coldRuns[k]), runs: coldRuns[k] },
           },
         ]),
       ),
