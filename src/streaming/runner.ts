@@ -29,7 +29,13 @@ export interface RunOptions {
   backoff?: BackoffOptions;
   userAgent: string;
   logger: Logger;
+  /** The caller's cancel signal. */
   signal?: AbortSignal | undefined;
+  /**
+   * Instead of `signal`: a controller the caller aborts to cancel, used as the run's own (one
+   * controller and no listener less per request). The run aborts it at the total deadline.
+   */
+  controller?: AbortController;
   /** Each chunk as it arrives (already stitched and limited). */
   onChunk(chunk: ChatCompletionChunk): void;
   /** Backpressure from the consumer: true while it is behind. */
@@ -60,11 +66,12 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
   );
 
   // One signal for the whole run: the caller's cancel or the total deadline, whichever comes first.
-  const run = new AbortController();
+  const run = o.controller ?? new AbortController();
   // Keep the caller's reason when it is ours (e.g. "the MCP server is shutting down").
-  const onCallerAbort = () =>
-    run.abort(o.signal?.reason instanceof AbortError ? o.signal.reason : new AbortError());
-  if (o.signal?.aborted) throw o.signal.reason instanceof AbortError ? o.signal.reason : new AbortError();
+  const callerReason = (reason: unknown) => (reason instanceof AbortError ? reason : new AbortError());
+  const onCallerAbort = () => run.abort(callerReason(o.signal?.reason));
+  if (run.signal.aborted) throw callerReason(run.signal.reason);
+  if (o.signal?.aborted) throw callerReason(o.signal.reason);
   o.signal?.addEventListener('abort', onCallerAbort, { once: true });
   const total = setTimeout(
     () => run.abort(new TimeoutError(o.provider.name, 'total', o.timeouts.totalMs)),
