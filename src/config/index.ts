@@ -5,7 +5,7 @@ import { parseEnv } from 'node:util';
 import { ConfigError, UsageError } from '../errors.js';
 import { registerSecret } from '../log.js';
 import type { ProviderName } from '../types.js';
-import { type Env, envSchema } from './schema.js';
+import { type Env, parseEnv as parseEnvVars } from './schema.js';
 
 export interface ProviderConfig {
   name: ProviderName;
@@ -62,11 +62,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const merged: Record<string, string | undefined> = { ...(dir === false ? {} : readDotenv(dir)) };
   for (const [k, v] of Object.entries(real)) if (v !== undefined) merged[k] = v;
 
-  const parsed = envSchema.safeParse(merged);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
-  }
+  const parsed = parseEnvVars(merged);
+  if (!parsed.success) throw new ConfigError(`invalid configuration: ${parsed.issues.join('; ')}`);
   const e = parsed.data;
   registerSecret(e.GLM_API_KEY);
   registerSecret(e.KIMI_API_KEY);

@@ -1,59 +1,73 @@
-// The environment contract of DESIGN.md section 2 as one zod schema: defaults, parsing, clear errors.
-import { z } from 'zod';
+// The environment contract of DESIGN.md section 2: one parser per variable, with its default, and
+// every malformed value reported by name. Plain functions rather than zod: each variable is a string
+// read by a custom rule anyway, and zod would add about 14 MB of RSS to every process that imports
+// the library (the MCP server still loads it, for its tool schemas).
+
+/** A variable's parser: its value (undefined when unset) → the typed setting, or throws Invalid. */
+type Parse<T> = (value: string | undefined) => T;
+
+class Invalid extends Error {}
 
 const TRUE = new Set(['true', '1', 'yes']);
 const FALSE = new Set(['false', '0', 'no']);
 
-const bool = (fallback: boolean) =>
-  z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      if (value === undefined || value.trim() === '') return fallback;
-      const v = value.trim().toLowerCase();
-      if (TRUE.has(v)) return true;
-      if (FALSE.has(v)) return false;
-      ctx.addIssue({ code: 'custom', message: `expected true/false/1/0/yes/no, got "${value}"` });
-      return z.NEVER;
-    });
+const bool =
+  (fallback: boolean): Parse<boolean> =>
+  (value) => {
+    if (value === undefined || value.trim() === '') return fallback;
+    const v = value.trim().toLowerCase();
+    if (TRUE.has(v)) return true;
+    if (FALSE.has(v)) return false;
+    throw new Invalid(`expected true/false/1/0/yes/no, got "${value}"`);
+  };
 
-const int = (fallback: number, min: number) =>
-  z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      if (value === undefined || value.trim() === '') return fallback;
-      const n = Number(value.trim());
-      if (!Number.isInteger(n) || n < min) {
-        ctx.addIssue({ code: 'custom', message: `expected an integer >= ${min}, got "${value}"` });
-        return z.NEVER;
-      }
-      return n;
-    });
+const int =
+  (fallback: number, min: number): Parse<number> =>
+  (value) => {
+    if (value === undefined || value.trim() === '') return fallback;
+    const n = Number(value.trim());
+    if (!Number.isInteger(n) || n < min) throw new Invalid(`expected an integer >= ${min}, got "${value}"`);
+    return n;
+  };
 
-const url = (fallback: string) =>
-  z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      const v = value?.trim() || fallback;
-      try {
-        const u = new URL(v);
-        if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('protocol');
-      } catch {
-        ctx.addIssue({ code: 'custom', message: `expected an http(s) URL, got "${value}"` });
-        return z.NEVER;
-      }
-      return v.replace(/\/+$/, '');
-    });
+const url =
+  (fallback: string): Parse<string> =>
+  (value) => {
+    const v = value?.trim() || fallback;
+    let protocol: string;
+    try {
+      protocol = new URL(v).protocol;
+    } catch {
+      protocol = '';
+    }
+    if (protocol !== 'http:' && protocol !== 'https:') {
+      throw new Invalid(`expected an http(s) URL, got "${value}"`);
+    }
+    return v.replace(/\/+$/, '');
+  };
 
-const text = (fallback?: string) =>
-  z
-    .string()
-    .optional()
-    .transform((v) => (v?.trim() ? v.trim() : fallback));
+function text(): Parse<string | undefined>;
+function text(fallback: string): Parse<string>;
+function text(fallback?: string): Parse<string | undefined> {
+  return (v) => (v?.trim() ? v.trim() : fallback);
+}
 
-export const envSchema = z.object({
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+type LogLevel = (typeof LOG_LEVELS)[number];
+
+const logLevel: Parse<LogLevel> = (value) => {
+  const v = (value?.trim() || 'info').toLowerCase();
+  if ((LOG_LEVELS as readonly string[]).includes(v)) return v as LogLevel;
+  throw new Invalid(`expected debug/info/warn/error/silent, got "${value}"`);
+};
+
+const hostList: Parse<string[]> = (v) =>
+  (v ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+
+export const envSchema = {
   GLM_API_KEY: text(),
   GLM_BASE_URL: url('https://api.z.ai/api/paas/v4'),
   GLM_DEFAULT_MODEL: text('glm-4.6'),
@@ -67,31 +81,29 @@ export const envSchema = z.object({
   EXAI_TOTAL_TIMEOUT_MS: int(600_000, 1),
   EXAI_MAX_RETRIES: int(2, 0),
   EXAI_MAX_OUTPUT_BYTES: int(10_485_760, 1),
-  EXAI_LOG_LEVEL: z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      const v = (value?.trim() || 'info').toLowerCase();
-      if (['debug', 'info', 'warn', 'error', 'silent'].includes(v)) {
-        return v as 'debug' | 'info' | 'warn' | 'error' | 'silent';
-      }
-      ctx.addIssue({ code: 'custom', message: `expected debug/info/warn/error/silent, got "${value}"` });
-      return z.NEVER;
-    }),
+  EXAI_LOG_LEVEL: logLevel,
   EXAI_PROGRESS_INTERVAL_MS: int(100, 0),
   EXAI_HEARTBEAT_MS: int(10_000, 1),
   EXAI_HTTP_TOKEN: text(),
   EXAI_DRAIN_TIMEOUT_MS: int(30_000, 0),
-  EXAI_HTTP_ALLOWED_HOSTS: z
-    .string()
-    .optional()
-    .transform((v) =>
-      (v ?? '')
-        .split(',')
-        .map((h) => h.trim().toLowerCase())
-        .filter(Boolean),
-    ),
-});
+  EXAI_HTTP_ALLOWED_HOSTS: hostList,
+};
 
-export type EnvInput = z.input<typeof envSchema>;
-export type Env = z.output<typeof envSchema>;
+export type Env = { [K in keyof typeof envSchema]: ReturnType<(typeof envSchema)[K]> };
+
+export type EnvResult = { success: true; data: Env } | { success: false; issues: string[] };
+
+/** Every variable parsed; the issues name each malformed one as `NAME: what was expected`. */
+export function parseEnv(env: Record<string, string | undefined>): EnvResult {
+  const data: Record<string, unknown> = {};
+  const issues: string[] = [];
+  for (const [name, parse] of Object.entries(envSchema)) {
+    try {
+      data[name] = parse(env[name]);
+    } catch (error) {
+      if (!(error instanceof Invalid)) throw error;
+      issues.push(`${name}: ${error.message}`);
+    }
+  }
+  return issues.length ? { success: false, issues } : { success: true, data: data as Env };
+}
