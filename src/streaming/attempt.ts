@@ -148,6 +148,8 @@ export async function streamOnce(
   const started = performance.now();
   let lastChunkAt = started;
   let doneAt = 0;
+  /** Set once the attempt has returned: nothing may arm a timer after that. */
+  let over = false;
   let sawChunk = false;
   let received = 0;
   let paused = false;
@@ -199,7 +201,10 @@ export async function streamOnce(
     if (stop || fault || doneAt) return;
     if (data === '[DONE]') {
       doneAt = performance.now();
-      rearm(DONE_GRACE_MS);
+      // The body nearly always ends in the same read; the grace timer is armed only if it did not.
+      queueMicrotask(() => {
+        if (!over && !res?.body.complete) rearm(DONE_GRACE_MS);
+      });
       return;
     }
     let parsed: ReturnType<Provider['normalizeChunk']>;
@@ -217,10 +222,11 @@ export async function streamOnce(
       );
     }
     received++;
-    // From the first chunk on, the idle timeout governs (it may be shorter than the first-token one).
+    // From the first chunk on, the idle timeout governs: the pending first-token check hands over
+    // to it, unless the idle deadline comes first.
     if (!sawChunk) {
       sawChunk = true;
-      rearm(idleMs);
+      if (started + firstTokenMs - performance.now() > idleMs) rearm(idleMs);
     }
     transform?.(parsed);
     for (const c of parsed.choices) if (c.finish_reason) finishReason = c.finish_reason;
@@ -284,6 +290,7 @@ export async function streamOnce(
         : mapNetworkError(ctx, error, attempt.signal);
     throw new AttemptError(mapped, tokens);
   } finally {
+    over = true;
     clearTimeout(timer);
     ctx.signal.removeEventListener('abort', onOuterAbort);
     // Anything but a fully read body leaves the socket in an unknown state: close it.
