@@ -97,6 +97,21 @@ describe('stream endings', () => {
     expect(result.error).toBeUndefined();
   });
 
+  it('an idle timeout shorter than the first-token one fires on time after the first chunk', async () => {
+    // The watchdog is only re-armed at the first chunk when the idle deadline comes first.
+    scripts = [
+      [text('Hello'), { hold: true }],
+      [text(' world.'), finish, done, { end: true }],
+    ];
+    const t0 = performance.now();
+    const { result, shown } = await run({ EXAI_FIRST_TOKEN_TIMEOUT_MS: '20000', EXAI_IDLE_TIMEOUT_MS: '300' });
+    expect(result.content).toBe('Hello world.');
+    expect(shown).toBe(result.content);
+    expect(result.metadata.recovered).toBe(true);
+    // Well before the 20 s first-token deadline: the 300 ms idle deadline ended the stalled attempt.
+    expect(performance.now() - t0).toBeLessThan(5000);
+  });
+
   it('[DONE] without any finish_reason is a cut stream: the answer is continued', async () => {
     scripts = [
       [text('Hello'), done, { end: true }],
