@@ -29,7 +29,7 @@ function relayDelays(marks, notes, out) {
 }
 
 /** `calls` concurrent chat calls, paced upstream: token delays, notifications, server CPU per token. */
-async function pacedRun(conn, emulator, calls, tag) {
+export async function pacedRun(conn, emulator, calls, tag) {
   await emulator.record(true);
   const prompts = Array.from({ length: calls }, (_, i) => `bench relay ${tag} ${i}`);
   const cpu0 = processCpuUs(conn.pid);

@@ -90,7 +90,6 @@ export class ProgressRelay {
     this.pending += text;
     this.pendingChannel = channel;
     if (channel === 'content') this.contentChars += text.length;
-    this.tails[channel] = (this.tails[channel] + text).slice(-TAIL_KEEP);
     const due = this.lastSentAt + this.o.intervalMs;
     if (now >= due) this.flush();
     else this.flushTimer ??= this.clock.setTimeout(() => this.flush(), due - now);
@@ -109,6 +108,8 @@ export class ProgressRelay {
     this.pending = '';
     this.relayedChars += delta.length;
     const channel = this.pendingChannel;
+    // The tail is brought up to date once per update, not per token (pending holds one channel).
+    this.tails[channel] = (this.tails[channel] + delta).slice(-TAIL_KEEP);
     const tail = channel === 'reasoning' ? `thinking: ${this.tails.reasoning}` : this.tails.content;
     this.emit({ delta, channel, message: tailLine(tail), heartbeat: false });
   }
