@@ -75,6 +75,9 @@ export async function throughputAndFirstToken({ emulator, cfg, kinds, log }) {
     for (let rep = 0; rep < cfg.reps; rep++) {
       for (const kind of kinds) {
         const r = await workers[kind].call(job(kind, { type: 'throughput', fullGc: true }), JOB_TIMEOUT_MS);
+        if (kind !== 'raw' && r.chunks !== shape.chunks) {
+          throw new Error(`${kind}: ${r.chunks} chunks after a full GC, expected ${shape.chunks}`);
+        }
         coldRuns[kind].push(r.cpuUs / (kind === 'raw' ? shape.chunks : r.chunks));
       }
     }

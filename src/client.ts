@@ -7,7 +7,7 @@ import {
   providerForModel,
   type Timeouts,
 } from './config/index.js';
-import { AbortError, ConfigError, UsageError } from './errors.js';
+import { ConfigError, UsageError } from './errors.js';
 import { createLogger, type Logger, registerSecret } from './log.js';
 import { PROVIDERS } from './providers/index.js';
 import { sharedTransport, type Transport } from './providers/transport.js';
@@ -116,11 +116,11 @@ export function createClient(provider: ProviderName, options: ClientOptions = {}
   /** Resolves once the provider has answered (or the run ended), like openai-node's `create`. */
   function createStream(params: ChatCompletionCreateParams, request: RequestOptions): Promise<ChatStream> {
     const run = prepare(params, undefined);
-    // The stream's controller is the run's own: abort() and the caller's signal cancel the run.
+    // The stream's controller is the run's own: abort() and the caller's signal cancel the run,
+    // and the total deadline aborts it too (stream.signal says which, by its reason).
     const controller = new AbortController();
     const outer = request.signal;
-    const onOuterAbort = () =>
-      controller.abort(outer?.reason instanceof AbortError ? outer.reason : new AbortError());
+    const onOuterAbort = () => controller.abort(outer?.reason);
     if (outer?.aborted) onOuterAbort();
     else outer?.addEventListener('abort', onOuterAbort, { once: true });
     return new Promise((resolve, reject) => {

@@ -131,6 +131,13 @@ describe('loadConfig values', () => {
     });
   });
 
+  it('names a variable handed over as something other than a string (programmatic env)', () => {
+    const env = { EXAI_MAX_RETRIES: 3, GLM_STREAM_ENABLED: false } as unknown as Record<string, string>;
+    expect(() => load(env)).toThrow(
+      /invalid configuration: GLM_STREAM_ENABLED: expected a string, got boolean; EXAI_MAX_RETRIES: expected a string, got number/,
+    );
+  });
+
   it('trims whitespace around keys and models', () => {
     const config = load({ GLM_API_KEY: '  sk-abc  \n', KIMI_DEFAULT_MODEL: ' kimi-k2 ' });
     expect(config.glm.apiKey).toBe('sk-abc');

@@ -9,7 +9,7 @@ import { type Emulator, emulatorAnswer, startEmulator } from '../src/emulator/in
 import { createClient, createTransport, loadConfig } from '../src/index.js';
 import { testClient, user } from './helpers/setup.js';
 
-type Step = { write: string } | { reset: true } | { end: true } | { hold: true };
+type Step = { write: string } | { reset: true } | { end: true } | { hold: true } | { last: string };
 const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
   `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'kimi-k2-0905-preview', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
 const text = (t: string) => ({ write: chunk({ content: t }) });
@@ -37,6 +37,7 @@ beforeAll(async () => {
         if (!step || 'hold' in step) return; // hold: leave the response open
         if ('reset' in step) return void res.socket?.resetAndDestroy();
         if ('end' in step) return void res.end();
+        if ('last' in step) return void res.end(step.last); // the rest of the body and its end, in one write
         res.write(step.write);
         setTimeout(() => play(i + 1), 5);
       };
@@ -104,12 +105,56 @@ describe('stream endings', () => {
       [text(' world.'), finish, done, { end: true }],
     ];
     const t0 = performance.now();
-    const { result, shown } = await run({ EXAI_FIRST_TOKEN_TIMEOUT_MS: '20000', EXAI_IDLE_TIMEOUT_MS: '300' });
+    const { result, shown } = await run({
+      EXAI_FIRST_TOKEN_TIMEOUT_MS: '20000',
+      EXAI_IDLE_TIMEOUT_MS: '300',
+    });
     expect(result.content).toBe('Hello world.');
     expect(shown).toBe(result.content);
     expect(result.metadata.recovered).toBe(true);
     // Well before the 20 s first-token deadline: the 300 ms idle deadline ended the stalled attempt.
     expect(performance.now() - t0).toBeLessThan(5000);
+  });
+
+  it('a consumer that stops reading as the body ends still gets its result at once', async () => {
+    // More than the 256-chunk queue arrives in the read that ends the body: holding the rest back
+    // for the idle consumer must not also hold back the end of the run.
+    const rest = `${text('x').write.repeat(300)}${finish.write}${done.write}`;
+    scripts = [[text('first'), { last: rest }]];
+    const { client, transport } = scripted({ EXAI_IDLE_TIMEOUT_MS: '20000', EXAI_TOTAL_TIMEOUT_MS: '20000' });
+    const stream = await client.chat.completions.create({ messages: user('q'), stream: true });
+    const t0 = performance.now();
+    await stream[Symbol.asyncIterator]().next(); // one chunk read, then no more reading
+    const result = await stream.finalResult();
+    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(result.content).toBe(`first${'x'.repeat(300)}`);
+    expect(result.finishReason).toBe('stop');
+    expect(result.metadata.interrupted).toBe(false);
+    transport.close();
+  });
+
+  it("stream.signal says how the request ended: the caller's reason, or the total deadline", async () => {
+    scripts = [[text('Hello'), { hold: true }]];
+    const { client, transport } = scripted({ EXAI_TOTAL_TIMEOUT_MS: '300', EXAI_IDLE_TIMEOUT_MS: '5000' });
+    const timedOut = await client.chat.completions.create({ messages: user('q'), stream: true });
+    const partial = await timedOut.finalResult();
+    expect(partial.error?.code).toBe('timeout');
+    expect(timedOut.signal.reason).toMatchObject({ name: 'TimeoutError', kind: 'total' });
+
+    scripts = [[text('Hello'), { hold: true }]];
+    const caller = new AbortController();
+    const cancelled = await client.chat.completions.create(
+      { messages: user('q'), stream: true },
+      { signal: caller.signal },
+    );
+    await cancelled[Symbol.asyncIterator]().next(); // 'Hello' is in
+    const why = new Error('user closed the tab');
+    caller.abort(why);
+    const result = await cancelled.finalResult();
+    expect(cancelled.signal.reason).toBe(why);
+    // The run itself reports an AbortError, whatever the caller's reason was.
+    expect(result.error?.code).toBe('aborted');
+    transport.close();
   });
 
   it('[DONE] without any finish_reason is a cut stream: the answer is continued', async () => {

@@ -99,7 +99,12 @@ export function parseEnv(env: Record<string, string | undefined>): EnvResult {
   const issues: string[] = [];
   for (const [name, parse] of Object.entries(envSchema)) {
     try {
-      data[name] = parse(env[name]);
+      const value: unknown = env[name];
+      // Environment values are strings; a program passing `env` may hand over something else.
+      if (value !== undefined && typeof value !== 'string') {
+        throw new Invalid(`expected a string, got ${value === null ? 'null' : typeof value}`);
+      }
+      data[name] = parse(value);
     } catch (error) {
       if (!(error instanceof Invalid)) throw error;
       issues.push(`${name}: ${error.message}`);

@@ -31,6 +31,8 @@ export function readBody(
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let settled = false;
+    /** The consumer is behind: a pause is pending or in force. */
+    let held = false;
     const finish = (error?: unknown) => {
       if (settled) return;
       settled = true;
@@ -51,10 +53,18 @@ export function readBody(
         return finish(error);
       }
       if (!more) return finish();
+      if (held) return;
       const waiting = drain();
       if (!waiting) return;
-      body.pause();
+      held = true;
+      // Paused once this network read has been parsed: if it ended the body, nothing is left to
+      // hold back, and pausing would only hold back 'end' (and with it the run's result) for as
+      // long as the consumer does not read.
+      process.nextTick(() => {
+        if (held && !settled && !body.complete) body.pause();
+      });
       waiting.then(() => {
+        held = false;
         if (!settled) body.resume();
       }, finish);
     };

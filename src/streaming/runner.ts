@@ -159,7 +159,10 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
     else await streamWithRecovery();
   } catch (error) {
     failure = error instanceof AttemptError ? error.error : error;
-    if (run.signal.aborted && !(failure instanceof ExaiError)) failure = run.signal.reason;
+    // The run's signal may carry a caller's own reason (a ChatStream's controller): ours or AbortError.
+    if (run.signal.aborted && !(failure instanceof ExaiError)) {
+      failure = run.signal.reason instanceof ExaiError ? run.signal.reason : new AbortError();
+    }
   } finally {
     clearTimeout(total);
     o.signal?.removeEventListener('abort', onCallerAbort);

@@ -67,6 +67,10 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
     if (!this.controller.signal.aborted) this.controller.abort(new AbortError());
   }
 
+  /**
+   * Aborted when the request is cancelled (by `abort()`, with an AbortError, or by the caller's
+   * signal, with its reason) or when its total deadline passes (with a TimeoutError).
+   */
   get signal(): AbortSignal {
     return this.controller.signal;
   }
