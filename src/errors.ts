@@ -123,6 +123,11 @@ export class AbortError extends ExaiError {
   }
 }
 
+/** Why an aborted signal stopped a request: our own reason (a deadline, a shutdown), else AbortError. */
+export function abortReason(signal: AbortSignal): ExaiError {
+  return signal.reason instanceof ExaiError ? signal.reason : new AbortError();
+}
+
 /** Errors that deserve another attempt when they happen before the first token. */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof APIError) return error.retryable;

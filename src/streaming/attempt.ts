@@ -2,7 +2,7 @@
 // Every token is handed to the run's `deliver` as soon as it is decoded.
 import { performance } from 'node:perf_hooks';
 import type { ProviderConfig, Timeouts } from '../config/index.js';
-import { AbortError, ConnectionError, ExaiError, StreamError, TimeoutError } from '../errors.js';
+import { AbortError, abortReason, ConnectionError, ExaiError, StreamError, TimeoutError } from '../errors.js';
 import { type Completion, isErrorFrame, type Provider } from '../providers/provider.js';
 import type { Transport } from '../providers/transport.js';
 import type { ChatCompletionChunk } from '../types.js';
@@ -79,7 +79,7 @@ async function open(
 }
 
 function mapNetworkError(ctx: AttemptContext, error: unknown, signal: AbortSignal): unknown {
-  if (signal.aborted) return signal.reason instanceof ExaiError ? signal.reason : new AbortError();
+  if (signal.aborted) return abortReason(signal);
   if (error instanceof ExaiError) return error;
   const e = error as NodeJS.ErrnoException;
   const what =

@@ -2,7 +2,7 @@
 // by continuation, output limit and deadlines. It hands every chunk on and returns one ChatResult.
 import { performance } from 'node:perf_hooks';
 import type { ProviderConfig, Timeouts } from '../config/index.js';
-import { AbortError, APIError, ExaiError, isRetryable, TimeoutError } from '../errors.js';
+import { AbortError, APIError, abortReason, ExaiError, isRetryable, TimeoutError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Completion, Provider } from '../providers/provider.js';
 import type { Transport } from '../providers/transport.js';
@@ -160,9 +160,7 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
   } catch (error) {
     failure = error instanceof AttemptError ? error.error : error;
     // The run's signal may carry a caller's own reason (a ChatStream's controller): ours or AbortError.
-    if (run.signal.aborted && !(failure instanceof ExaiError)) {
-      failure = run.signal.reason instanceof ExaiError ? run.signal.reason : new AbortError();
-    }
+    if (run.signal.aborted && !(failure instanceof ExaiError)) failure = abortReason(run.signal);
   } finally {
     clearTimeout(total);
     o.signal?.removeEventListener('abort', onCallerAbort);
