@@ -262,13 +262,10 @@ export async function streamOnce(
       res.body,
       (buf) => {
         const before = received;
-        const first = tokens === 0;
         decoder.push(buf);
         // Every chunk of one read arrived at the same moment: one clock read per read.
         if (received !== before) lastChunkAt = performance.now();
-        if (stop || fault || (doneAt && finishReason === null)) return false;
-        // The first token reaches the consumer before the rest of its burst is parsed.
-        return first && tokens > 0 ? 'yield' : true;
+        return !(stop || fault || (doneAt && finishReason === null));
       },
       () => {
         if (!ctx.needsDrain()) return undefined;

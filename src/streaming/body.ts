@@ -16,8 +16,7 @@ export async function readText(body: IncomingMessage, limit: number): Promise<st
 }
 
 /**
- * Reads `body` until it ends. `onRead` takes each buffer and returns false to stop early, or
- * 'yield' to let the consumer run before the reads that came with this one are parsed; `drain`
+ * Reads `body` until it ends. `onRead` takes each buffer and returns false to stop early; `drain`
  * returns a promise while the consumer is behind, and reading pauses (TCP pushes back) until it
  * settles. Rejects when the connection breaks.
  *
@@ -27,49 +26,26 @@ export async function readText(body: IncomingMessage, limit: number): Promise<st
  */
 export function readBody(
   body: IncomingMessage,
-  onRead: (buf: Buffer) => boolean | 'yield',
+  onRead: (buf: Buffer) => boolean,
   drain: () => Promise<void> | undefined,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let settled = false;
     /** The consumer is behind: a pause is pending or in force. */
     let held = false;
-    /**
-     * Reads held back after a 'yield': one network read often carries a burst of events, and the
-     * consumer would otherwise see the first token only once the whole burst is parsed.
-     */
-    let later: Buffer[] | undefined;
-    /** The end or failure that came while reads were held back: it waits for them. */
-    let then: (() => void) | undefined;
     const finish = (error?: unknown) => {
       if (settled) return;
       settled = true;
       body.off('data', onData);
       body.off('end', onEnd);
-      body.off('error', onError);
+      body.off('error', finish);
       body.off('close', onClose);
       if (error === undefined) resolve();
       else reject(error);
     };
-    const runLater = () => {
-      const bufs = later;
-      later = undefined;
-      if (bufs) for (const buf of bufs) handle(buf);
-      const last = then;
-      then = undefined;
-      last?.();
-    };
-    const afterLater = (last: () => void) => {
-      if (later) then ??= last;
-      else last();
-    };
     const onData = (buf: Buffer) => {
-      if (later) later.push(buf);
-      else handle(buf);
-    };
-    const handle = (buf: Buffer) => {
       if (settled) return;
-      let more: boolean | 'yield';
+      let more: boolean;
       try {
         more = onRead(buf);
       } catch (error) {
@@ -77,11 +53,6 @@ export function readBody(
         return finish(error);
       }
       if (!more) return finish();
-      // setImmediate, not a microtask: the consumer may be several promise hops away.
-      if (more === 'yield' && !later) {
-        later = [];
-        setImmediate(runLater);
-      }
       if (held) return;
       const waiting = drain();
       if (!waiting) return;
@@ -97,16 +68,13 @@ export function readBody(
         if (!settled) body.resume();
       }, finish);
     };
-    // Whatever arrived before the end or a failure is parsed first: no token received is lost.
-    const onEnd = () => afterLater(finish);
-    const onError = (error: unknown) => afterLater(() => finish(error));
+    const onEnd = () => finish();
     const onClose = () => {
-      if (!body.readableEnded)
-        afterLater(() => finish(Object.assign(new Error('aborted'), { code: 'ECONNRESET' })));
+      if (!body.readableEnded) finish(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
     };
     body.on('data', onData);
     body.once('end', onEnd);
-    body.once('error', onError);
+    body.once('error', finish);
     body.once('close', onClose);
   });
 }
