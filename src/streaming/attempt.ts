@@ -1,6 +1,5 @@
 // One HTTP attempt against a provider: streaming (SSE, with first-token and idle watchdog) or not.
 // Every token is handed to the run's `deliver` as soon as it is decoded.
-import { performance } from 'node:perf_hooks';
 import type { ProviderConfig, Timeouts } from '../config/index.js';
 import { AbortError, abortReason, ConnectionError, ExaiError, StreamError, TimeoutError } from '../errors.js';
 import { type Completion, isErrorFrame, type Provider } from '../providers/provider.js';
@@ -8,6 +7,7 @@ import type { Transport } from '../providers/transport.js';
 import type { ChatCompletionChunk } from '../types.js';
 import { readBody, readText, untilDrainedOrAborted } from './body.js';
 import { createSseDecoder } from './sse.js';
+import { Watchdog } from './watchdog.js';
 
 export interface AttemptContext {
   provider: Provider;
@@ -145,65 +145,33 @@ export async function streamOnce(
   if (ctx.signal.aborted) throw new AttemptError(ctx.signal.reason ?? new AbortError(), 0);
   ctx.signal.addEventListener('abort', onOuterAbort, { once: true });
 
-  const started = performance.now();
-  let lastChunkAt = started;
-  let doneAt = 0;
-  /** Set once the attempt has returned: nothing may arm a timer after that. */
-  let over = false;
-  let sawChunk = false;
   let received = 0;
-  let paused = false;
   let finishReason: string | null = null;
   let stop = false;
   let fault: unknown;
   let tokens = 0;
   let res: Awaited<ReturnType<typeof open>> | undefined;
   const { firstTokenMs, idleMs } = ctx.timeouts;
-
-  // One timer per attempt, re-armed lazily: cheaper than resetting a timeout on every chunk.
-  let timer: NodeJS.Timeout | undefined;
-  const watch = (ms: number) => {
-    timer = setTimeout(check, Math.max(1, ms));
-  };
-  const check = () => {
-    const now = performance.now();
-    if (doneAt) {
-      // [DONE] arrived: give the server a moment to end the body (so the socket can be reused),
-      // but never wait on a gateway that keeps it open.
-      const left = doneAt + DONE_GRACE_MS - now;
-      if (left <= 0) return void res?.body.destroy();
-      return watch(left);
-    }
-    if (paused) return watch(idleMs);
-    if (!sawChunk) {
-      const left = started + firstTokenMs - now;
-      if (left <= 0) return attempt.abort(new TimeoutError(ctx.provider.name, 'first-token', firstTokenMs));
-      return watch(left);
-    }
-    const left = lastChunkAt + idleMs - now;
-    if (left <= 0) return attempt.abort(new TimeoutError(ctx.provider.name, 'idle', idleMs));
-    watch(left);
-  };
-  const rearm = (ms: number) => {
-    clearTimeout(timer);
-    watch(ms);
-  };
-  watch(firstTokenMs);
+  const watchdog = new Watchdog(firstTokenMs, idleMs, DONE_GRACE_MS, (what) => {
+    // [DONE] came but the body never ended: close the connection ourselves.
+    if (what === 'grace') res?.body.destroy();
+    else attempt.abort(new TimeoutError(ctx.provider.name, what, what === 'idle' ? idleMs : firstTokenMs));
+  });
 
   // Once the finish chunk is in, the answer is complete: whatever follows cannot spoil it.
   const setFault = (error: StreamError) => {
     if (finishReason !== null) {
-      doneAt ||= performance.now();
-      rearm(DONE_GRACE_MS);
+      watchdog.finish();
+      watchdog.awaitEnd();
     } else fault ??= error;
   };
   const onData = (data: string) => {
-    if (stop || fault || doneAt) return;
+    if (stop || fault || watchdog.done) return;
     if (data === '[DONE]') {
-      doneAt = performance.now();
+      watchdog.finish();
       // The body nearly always ends in the same read; the grace timer is armed only if it did not.
       queueMicrotask(() => {
-        if (!over && !res?.body.complete) rearm(DONE_GRACE_MS);
+        if (!res?.body.complete) watchdog.awaitEnd();
       });
       return;
     }
@@ -222,12 +190,6 @@ export async function streamOnce(
       );
     }
     received++;
-    // From the first chunk on, the idle timeout governs: the pending first-token check hands over
-    // to it, unless the idle deadline comes first.
-    if (!sawChunk) {
-      sawChunk = true;
-      if (started + firstTokenMs - performance.now() > idleMs) rearm(idleMs);
-    }
     transform?.(parsed);
     for (const c of parsed.choices) if (c.finish_reason) finishReason = c.finish_reason;
     if (hasToken(parsed)) tokens++;
@@ -264,16 +226,13 @@ export async function streamOnce(
         const before = received;
         decoder.push(buf);
         // Every chunk of one read arrived at the same moment: one clock read per read.
-        if (received !== before) lastChunkAt = performance.now();
-        return !(stop || fault || (doneAt && finishReason === null));
+        if (received !== before) watchdog.chunks();
+        return !(stop || fault || (watchdog.done && finishReason === null));
       },
       () => {
         if (!ctx.needsDrain()) return undefined;
-        paused = true;
-        return untilDrainedOrAborted(ctx.whenDrained, attempt.signal).then(() => {
-          paused = false;
-          lastChunkAt = performance.now();
-        });
+        watchdog.pause();
+        return untilDrainedOrAborted(ctx.whenDrained, attempt.signal).then(() => watchdog.resume());
       },
     );
     if (!stop && !fault) decoder.end();
@@ -290,8 +249,7 @@ export async function streamOnce(
         : mapNetworkError(ctx, error, attempt.signal);
     throw new AttemptError(mapped, tokens);
   } finally {
-    over = true;
-    clearTimeout(timer);
+    watchdog.stop();
     ctx.signal.removeEventListener('abort', onOuterAbort);
     // Anything but a fully read body leaves the socket in an unknown state: close it.
     if (res && !res.body.complete) res.body.destroy();

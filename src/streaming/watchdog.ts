@@ -1,0 +1,103 @@
+// The clock of one streaming attempt: the first-token and idle deadlines, and the grace period
+// after [DONE]. One timer, re-armed only when it fires: cheaper than resetting it on every chunk.
+import { performance } from 'node:perf_hooks';
+
+/** What ran out: no first token, a silence between chunks, or the wait for the body's end. */
+export type Expiry = 'first-token' | 'idle' | 'grace';
+
+export class Watchdog {
+  private readonly started = performance.now();
+  private lastChunkAt = this.started;
+  /** When [DONE] (or anything after the finish chunk) arrived; 0 before. */
+  private doneAt = 0;
+  private sawChunk = false;
+  /** The consumer is behind and reading has paused: silence is ours, not the provider's. */
+  private paused = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly firstTokenMs: number,
+    private readonly idleMs: number,
+    private readonly graceMs: number,
+    private readonly expire: (what: Expiry) => void,
+  ) {
+    this.watch(firstTokenMs);
+  }
+
+  /** True once [DONE] arrived (or a fault came after the finish chunk). */
+  get done(): boolean {
+    return this.doneAt !== 0;
+  }
+
+  /** Chunks arrived now. From the first one on, the idle timeout governs. */
+  chunks(): void {
+    const now = performance.now();
+    this.lastChunkAt = now;
+    if (this.sawChunk) return;
+    this.sawChunk = true;
+    // The pending first-token check hands over to the idle one, unless the idle deadline comes first.
+    if (this.started + this.firstTokenMs - now > this.idleMs) this.rearm(this.idleMs);
+  }
+
+  /** The stream is over: give the server `graceMs` to end the body, but no more. */
+  finish(): void {
+    if (this.doneAt) return;
+    this.doneAt = performance.now();
+  }
+
+  /** Starts the grace period's timer (only needed when the body did not end at once). */
+  awaitEnd(): void {
+    if (!this.stopped) this.rearm(this.graceMs);
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Reading resumes: the idle timeout counts from now. */
+  resume(): void {
+    this.paused = false;
+    this.lastChunkAt = performance.now();
+  }
+
+  /** The attempt is over: nothing may arm a timer after this. */
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  private watch(ms: number): void {
+    this.timer = setTimeout(check, Math.max(1, ms), this);
+  }
+
+  private rearm(ms: number): void {
+    clearTimeout(this.timer);
+    this.watch(ms);
+  }
+
+  /** @internal The timer's callback (a plain function, so no closure per attempt). */
+  static check(w: Watchdog): void {
+    const now = performance.now();
+    let left: number;
+    let what: Expiry;
+    if (w.doneAt) {
+      left = w.doneAt + w.graceMs - now;
+      what = 'grace';
+    } else if (w.paused) {
+      // The silence is ours while the consumer is behind: look again an idle period later.
+      left = w.idleMs;
+      what = 'idle';
+    } else if (!w.sawChunk) {
+      left = w.started + w.firstTokenMs - now;
+      what = 'first-token';
+    } else {
+      left = w.lastChunkAt + w.idleMs - now;
+      what = 'idle';
+    }
+    if (left > 0) w.watch(left);
+    else w.expire(what);
+  }
+}
+
+const check = Watchdog.check;

@@ -1,0 +1,69 @@
+// The attempt's clock on its own: which deadline expires, and when nothing may.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { type Expiry, Watchdog } from '../src/streaming/watchdog.js';
+
+function watched(firstTokenMs: number, idleMs: number, graceMs = 1000) {
+  const expired: Expiry[] = [];
+  const w = new Watchdog(firstTokenMs, idleMs, graceMs, (what) => expired.push(what));
+  return { w, expired };
+}
+
+describe('Watchdog', () => {
+  it('expires with first-token when no chunk arrives', async () => {
+    const { w, expired } = watched(20, 1000);
+    await sleep(80);
+    expect(expired).toEqual(['first-token']);
+    w.stop();
+  });
+
+  it('hands over to the idle deadline at the first chunk', async () => {
+    const { w, expired } = watched(10_000, 20);
+    w.chunks();
+    await sleep(80);
+    expect(expired).toEqual(['idle']);
+    w.stop();
+  });
+
+  it('a chunk before the first-token deadline makes a later silence an idle expiry', async () => {
+    // The first-token timer stays armed (it fires before the idle deadline) and re-checks.
+    const { w, expired } = watched(30, 50);
+    await sleep(5);
+    w.chunks();
+    await sleep(150);
+    expect(expired).toEqual(['idle']);
+    w.stop();
+  });
+
+  it('does not count a pause (the consumer is behind) as the provider going silent', async () => {
+    const { w, expired } = watched(10_000, 20);
+    w.chunks();
+    w.pause();
+    await sleep(80);
+    expect(expired).toEqual([]);
+    w.resume();
+    await sleep(80);
+    expect(expired).toEqual(['idle']);
+    w.stop();
+  });
+
+  it('after finish, only the grace period for the end of the body runs', async () => {
+    const { w, expired } = watched(10_000, 10_000, 20);
+    w.chunks();
+    w.finish();
+    expect(w.done).toBe(true);
+    w.awaitEnd();
+    await sleep(80);
+    expect(expired).toEqual(['grace']);
+    w.stop();
+  });
+
+  it('stays silent once stopped, even if asked to wait for the end afterwards', async () => {
+    const { w, expired } = watched(20, 20, 20);
+    w.stop();
+    w.finish();
+    w.awaitEnd();
+    await sleep(80);
+    expect(expired).toEqual([]);
+  });
+});
