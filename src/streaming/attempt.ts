@@ -224,10 +224,13 @@ export async function streamOnce(
       res.body,
       (buf) => {
         const before = received;
+        const first = tokens === 0;
         decoder.push(buf);
         // Every chunk of one read arrived at the same moment: one clock read per read.
         if (received !== before) watchdog.chunks();
-        return !(stop || fault || (watchdog.done && finishReason === null));
+        if (stop || fault || (watchdog.done && finishReason === null)) return false;
+        // The first token reaches the consumer before the rest of its burst is parsed.
+        return first && tokens > 0 ? 'yield' : true;
       },
       () => {
         if (!ctx.needsDrain()) return undefined;

@@ -16,7 +16,8 @@ export async function readText(body: IncomingMessage, limit: number): Promise<st
 }
 
 /**
- * Reads `body` until it ends. `onRead` takes each buffer and returns false to stop early; `drain`
+ * Reads `body` until it ends. `onRead` takes each buffer and returns false to stop early, or
+ * 'yield' to let the consumer run before the rest of this network read is handed on; `drain`
  * returns a promise while the consumer is behind, and reading pauses (TCP pushes back) until it
  * settles. Rejects when the connection breaks.
  *
@@ -26,7 +27,7 @@ export async function readText(body: IncomingMessage, limit: number): Promise<st
  */
 export function readBody(
   body: IncomingMessage,
-  onRead: (buf: Buffer) => boolean,
+  onRead: (buf: Buffer) => boolean | 'yield',
   drain: () => Promise<void> | undefined,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -38,14 +39,14 @@ export function readBody(
       settled = true;
       body.off('data', onData);
       body.off('end', onEnd);
-      body.off('error', finish);
+      body.off('error', onError);
       body.off('close', onClose);
       if (error === undefined) resolve();
       else reject(error);
     };
     const onData = (buf: Buffer) => {
       if (settled) return;
-      let more: boolean;
+      let more: boolean | 'yield';
       try {
         more = onRead(buf);
       } catch (error) {
@@ -53,6 +54,15 @@ export function readBody(
         return finish(error);
       }
       if (!more) return finish();
+      if (more === 'yield' && !held) {
+        // One network read often carries a burst of HTTP chunks. Paused, node buffers the rest of
+        // it unparsed; the resume (a tick after the consumer's promise jobs, before any other I/O)
+        // hands it on in order, ahead of the body's end or failure.
+        body.pause();
+        Promise.resolve().then(() => {
+          if (!held && !settled) body.resume();
+        });
+      }
       if (held) return;
       const waiting = drain();
       if (!waiting) return;
@@ -69,12 +79,28 @@ export function readBody(
       }, finish);
     };
     const onEnd = () => finish();
+    // What node still buffers from while reading was paused was received: it is handed on before
+    // the failure, so no token that arrived is lost. (A destroyed body's read() emits no 'data'.)
+    const takeRest = () => {
+      body.off('data', onData);
+      while (!settled) {
+        const buf: Buffer | null = body.read();
+        if (buf === null) break;
+        onData(buf);
+      }
+    };
+    const onError = (error: unknown) => {
+      takeRest();
+      finish(error);
+    };
     const onClose = () => {
-      if (!body.readableEnded) finish(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+      if (body.readableEnded) return;
+      takeRest();
+      finish(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
     };
     body.on('data', onData);
     body.once('end', onEnd);
-    body.once('error', finish);
+    body.once('error', onError);
     body.once('close', onClose);
   });
 }
