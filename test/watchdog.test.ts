@@ -36,14 +36,22 @@ describe('Watchdog', () => {
   });
 
   it('does not count a pause (the consumer is behind) as the provider going silent', async () => {
-    const { w, expired } = watched(10_000, 20);
+    const idleMs = 200;
+    let expiredAt = 0;
+    const w = new Watchdog(10_000, idleMs, 1000, () => {
+      expiredAt = performance.now();
+    });
     w.chunks();
     w.pause();
-    await sleep(80);
-    expect(expired).toEqual([]);
+    await sleep(2.5 * idleMs);
+    expect(expiredAt).toBe(0);
+    const resumedAt = performance.now();
     w.resume();
-    await sleep(80);
-    expect(expired).toEqual(['idle']);
+    await sleep(2 * idleMs);
+    // The idle time counts from the resume, not from the last chunk: the check that comes half an
+    // idle period after the resume must not expire.
+    expect(expiredAt).toBeGreaterThan(0);
+    expect(expiredAt - resumedAt).toBeGreaterThanOrEqual(idleMs - 2);
     w.stop();
   });
 

@@ -44,23 +44,30 @@ export function readBody(
       if (error === undefined) resolve();
       else reject(error);
     };
-    const onData = (buf: Buffer) => {
-      if (settled) return;
-      let more: boolean | 'yield';
+    /** Hands one buffer on; a false result means the read is over (stopped early or failed). */
+    const take = (buf: Buffer): boolean | 'yield' => {
       try {
-        more = onRead(buf);
+        const more = onRead(buf);
+        if (!more) finish();
+        return more;
       } catch (error) {
         // Thrown inside an event handler it would be uncaught: end the read with it instead.
-        return finish(error);
+        finish(error);
+        return false;
       }
-      if (!more) return finish();
+    };
+    const onData = (buf: Buffer) => {
+      if (settled) return;
+      const more = take(buf);
+      if (!more) return;
       if (more === 'yield' && !held) {
         // One network read often carries a burst of HTTP chunks. Paused, node buffers the rest of
         // it unparsed; the resume (a tick after the consumer's promise jobs, before any other I/O)
-        // hands it on in order, ahead of the body's end or failure.
+        // hands it on in order, ahead of the body's end or failure. A complete body is resumed
+        // even for a consumer that is behind, as below, so that its end is not held back.
         body.pause();
         Promise.resolve().then(() => {
-          if (!held && !settled) body.resume();
+          if (!settled && (!held || body.complete)) body.resume();
         });
       }
       if (held) return;
@@ -86,7 +93,7 @@ export function readBody(
       while (!settled) {
         const buf: Buffer | null = body.read();
         if (buf === null) break;
-        onData(buf);
+        take(buf);
       }
     };
     const onError = (error: unknown) => {
