@@ -39,7 +39,8 @@ const BLOCK_PIECES = 512;
 export class Aggregator {
   private readonly contentText = new TextBuilder();
   private readonly reasoningText = new TextBuilder();
-  private readonly tools = new Map<number, PendingToolCall>();
+  /** Created at the first tool-call delta: most answers have none (one Map less per stream). */
+  private tools: Map<number, PendingToolCall> | undefined;
   usage: Usage | null = null;
   finishReason: string | null = null;
   model = '';
@@ -77,6 +78,7 @@ export class Aggregator {
   }
 
   private addToolDelta(index: number, id?: string, name?: string, args?: string): void {
+    this.tools ??= new Map();
     let call = this.tools.get(index);
     if (!call) {
       call = { id: '', name: '', args: [] };
@@ -106,10 +108,11 @@ export class Aggregator {
   }
 
   get hasToolCalls(): boolean {
-    return this.tools.size > 0;
+    return this.tools !== undefined && this.tools.size > 0;
   }
 
   get toolCalls(): ToolCall[] {
+    if (!this.tools) return [];
     return [...this.tools.entries()]
       .sort(([a], [b]) => a - b)
       .map(([, c]) => ({
