@@ -66,7 +66,7 @@ export function readBody(
         // hands it on in order, ahead of the body's end or failure. A complete body is resumed
         // even for a consumer that is behind, as below, so that its end is not held back.
         body.pause();
-        Promise.resolve().then(() => {
+        void Promise.resolve().then(() => {
           if (!settled && (!held || body.complete)) body.resume();
         });
       }

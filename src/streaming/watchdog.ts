@@ -48,7 +48,7 @@ export class Watchdog {
 
   /** Starts the grace period's timer (only needed when the body did not end at once). */
   awaitEnd(): void {
-    if (!this.stopped) this.rearm(this.graceMs);
+    this.rearm(this.graceMs);
   }
 
   pause(): void {
@@ -68,6 +68,7 @@ export class Watchdog {
   }
 
   private watch(ms: number): void {
+    if (this.stopped) return;
     this.timer = setTimeout(check, Math.max(1, ms), this);
   }
 
@@ -86,8 +87,8 @@ export class Watchdog {
       what = 'grace';
     } else if (w.paused) {
       // The silence is ours while the consumer is behind: look again an idle period later.
-      left = w.idleMs;
-      what = 'idle';
+      w.watch(w.idleMs);
+      return;
     } else if (!w.sawChunk) {
       left = w.started + w.firstTokenMs - now;
       what = 'first-token';
