@@ -1,5 +1,6 @@
 // createClient: the openai-node-shaped entry point (`client.chat.completions.create`).
 import {
+  baseURLOf,
   type Config,
   KEY_VAR,
   loadConfig,
@@ -26,6 +27,9 @@ import { VERSION } from './version.js';
 
 export interface ClientOptions {
   apiKey?: string;
+  /** A named endpoint: GLM `global`, `china`, `coding`, `coding-china`; Kimi `global`, `china`. */
+  endpoint?: string;
+  /** Any OpenAI-compatible base URL; overrides `endpoint`. */
   baseURL?: string;
   defaultModel?: string;
   /** Overrides `GLM_STREAM_ENABLED` / `KIMI_STREAM_ENABLED`. */
@@ -69,7 +73,11 @@ export function createClient(provider: ProviderName, options: ClientOptions = {}
   const providerConfig: ProviderConfig = {
     ...base,
     apiKey: options.apiKey ?? base.apiKey,
-    baseURL: (options.baseURL ?? base.baseURL).replace(/\/+$/, ''),
+    endpoint: options.endpoint?.trim().toLowerCase() ?? base.endpoint,
+    baseURL: (
+      options.baseURL ??
+      (options.endpoint !== undefined ? baseURLOf(provider, options.endpoint) : base.baseURL)
+    ).replace(/\/+$/, ''),
     defaultModel: options.defaultModel ?? base.defaultModel,
     streamEnabled: options.streamEnabled ?? base.streamEnabled,
   };
@@ -88,6 +96,7 @@ export function createClient(provider: ProviderName, options: ClientOptions = {}
       throw new UsageError(`model "${model}" belongs to ${providerForModel(model)}, not ${provider}`);
     }
     checkRequest(params, model);
+    PROVIDERS[provider].checkParams(params, model);
     return {
       provider: PROVIDERS[provider],
       config: providerConfig,

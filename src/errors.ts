@@ -43,6 +43,8 @@ export interface APIErrorInit {
   providerMessage?: string | undefined;
   requestId?: string | undefined;
   retryAfterMs?: number | undefined;
+  /** What the user can do about it (e.g. which endpoint a key belongs to), appended to the message. */
+  hint?: string | undefined;
 }
 
 /** The provider answered with an HTTP error status. */
@@ -58,7 +60,10 @@ export class APIError extends ExaiError {
     const detail = [init.providerCode && `code ${init.providerCode}`, init.providerMessage]
       .filter(Boolean)
       .join(': ');
-    super('api', `${init.provider} API error ${init.status}${detail ? ` (${detail})` : ''}`);
+    super(
+      'api',
+      `${init.provider} API error ${init.status}${detail ? ` (${detail})` : ''}${init.hint ? `; ${init.hint}` : ''}`,
+    );
     this.name = 'APIError';
     this.provider = init.provider;
     this.status = init.status;

@@ -11,6 +11,35 @@ const MIN_CHARS_PER_TOKEN = 6;
 
 const ROLES = new Set(['system', 'user', 'assistant', 'tool']);
 
+const PART_FIELDS: Record<string, string> = { image_url: 'image_url', video_url: 'video_url', file: 'file' };
+
+/** Characters of text in a message's content: a string, null, or content parts (their text parts). */
+function contentChars(content: unknown, i: number): number {
+  if (content === null || content === undefined) return 0;
+  if (typeof content === 'string') return content.length;
+  if (!Array.isArray(content)) {
+    throw new UsageError(`messages[${i}].content must be a string or an array of content parts`);
+  }
+  let chars = 0;
+  for (const [j, part] of content.entries()) {
+    const where = `messages[${i}].content[${j}]`;
+    if (typeof part !== 'object' || part === null || typeof (part as { type?: unknown }).type !== 'string') {
+      throw new UsageError(`${where} must be a content part with a type ("text", "image_url", ...)`);
+    }
+    const p = part as Record<string, unknown>;
+    if (p.type === 'text') {
+      if (typeof p.text !== 'string') throw new UsageError(`${where} of type "text" needs a string text`);
+      chars += p.text.length;
+    } else {
+      const field = PART_FIELDS[p.type as string];
+      if (field !== undefined && (typeof p[field] !== 'object' || p[field] === null)) {
+        throw new UsageError(`${where} of type "${p.type}" needs a ${field} object`);
+      }
+    }
+  }
+  return chars;
+}
+
 export function checkRequest(params: ChatCompletionCreateParams, model: string): void {
   const { messages } = params;
   if (!Array.isArray(messages) || messages.length === 0)
@@ -23,10 +52,12 @@ export function checkRequest(params: ChatCompletionCreateParams, model: string):
     if (typeof m !== 'object' || m === null || !ROLES.has(m.role)) {
       throw new UsageError(`messages[${i}] needs a role of system, user, assistant or tool`);
     }
-    if (m.content !== null && typeof m.content !== 'string') {
-      throw new UsageError(`messages[${i}].content must be a string`);
-    }
-    chars += m.content?.length ?? 0;
+    chars += contentChars(m.content, i);
+  }
+  if (params.n !== undefined && params.n !== null && params.n !== 1) {
+    throw new UsageError(
+      `n must be 1 (got ${JSON.stringify(params.n)}): exai streams and aggregates one choice`,
+    );
   }
   if (chars > MAX_PROMPT_CHARS) {
     throw new UsageError(`prompt too long: ${chars} characters (at most ${MAX_PROMPT_CHARS})`);

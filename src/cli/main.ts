@@ -4,9 +4,10 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { loadConfig } from '../config/index.js';
 import { ExaiError } from '../errors.js';
 import { createLogger, redact } from '../log.js';
+import { sharedTransport } from '../providers/transport.js';
 import { VERSION } from '../version.js';
 import { EXIT, runChatCommand } from './chat.js';
-import { modelsTable } from './models.js';
+import { liveListings, modelsTable } from './models.js';
 
 function number(min: number, max: number) {
   return (value: string): number => {
@@ -82,13 +83,16 @@ function buildProgram(): Command {
 
   program
     .command('models')
-    .description('list providers and models: context windows, streaming on/off, key present or not')
+    .description('list the model catalog: context, output limit, reasoning, vision, status, date checked')
     .option('--json', 'print JSON instead of a table')
-    .action((opts: { json?: boolean }) => {
+    .option('--live', "also ask each provider's GET /models which ids it serves now (needs its key)")
+    .action(async (opts: { json?: boolean; live?: boolean }) => {
       const config = loadConfig();
-      process.stdout.write(
-        opts.json ? `${JSON.stringify(modelsTable(config).rows, null, 2)}\n` : modelsTable(config).text,
-      );
+      const table = modelsTable(config, opts.live ? await liveListings(config) : undefined);
+      const { text, ...data } = table;
+      process.stdout.write(opts.json ? `${JSON.stringify(opts.live ? data : data.rows, null, 2)}\n` : text);
+      // The listing asks over keep-alive sockets: do not let them hold the process open.
+      if (opts.live) sharedTransport().close();
     });
 
   program

@@ -1,24 +1,56 @@
-// `exai models`: providers and models with context windows, streaming on/off and key presence.
+// `exai models`: the catalog with this configuration (defaults, streaming, key), and with `--live`
+// what each provider's own `GET /models` lists now.
 import type { Config } from '../config/index.js';
-import { type ModelRow, modelRows } from '../providers/catalog.js';
+import { type ModelRow, modelRows, withLive } from '../providers/catalog.js';
+import { type LiveListing, liveModels } from '../providers/live-models.js';
+import { sharedTransport } from '../providers/transport.js';
+import type { ProviderName } from '../types.js';
 
-export function modelsTable(config: Config): { rows: ModelRow[]; text: string } {
-  const rows = modelRows(config);
-  const header = ['provider', 'model', 'context', 'reasoning', 'streaming', 'key'];
-  const body = rows.map((r) => [
-    r.provider,
-    `${r.model}${r.default ? ' (default)' : ''}`,
-    `${Math.round(r.contextWindow / 1024)}K`,
-    r.reasoning ? 'yes' : 'no',
-    r.streaming ? 'on' : 'off',
-    r.keySet ? 'set' : 'missing',
-  ]);
+const PROVIDERS: readonly ProviderName[] = ['glm', 'kimi'];
+
+export interface ModelsTable {
+  rows: ModelRow[];
+  live?: LiveListing[];
+  text: string;
+}
+
+const k = (n: number) => (n >= 1_000_000 ? `${Math.round(n / 100_000) / 10}M` : `${Math.round(n / 1024)}K`);
+
+export function modelsTable(config: Config, live?: LiveListing[]): ModelsTable {
+  const rows = live ? withLive(modelRows(config), live) : modelRows(config);
+  const header = ['provider', 'model', 'context', 'output', 'reasoning', 'vision', 'status', 'checked'];
+  if (live) header.push('listed');
+  const body = rows.map((r) => {
+    const cells = [
+      r.provider,
+      `${r.model}${r.default ? ' (default)' : ''}`,
+      k(r.contextWindow),
+      k(r.maxOutput),
+      r.reasoning,
+      r.vision,
+      r.status,
+      r.checked,
+    ];
+    if (live) cells.push(r.listed === undefined ? '?' : r.listed ? 'yes' : 'NO');
+    return cells;
+  });
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));
   const line = (cells: string[]) =>
     `${cells
       .map((c, i) => c.padEnd(widths[i] ?? 0))
       .join('  ')
       .trimEnd()}\n`;
-  const text = line(header) + body.map(line).join('');
-  return { rows, text };
+  const notes = PROVIDERS.map((p) => {
+    const c = config[p];
+    const listing = live?.find((l) => l.provider === p);
+    const state = `${c.baseURL}, key ${c.apiKey ? 'set' : 'missing'}, streaming ${c.streamEnabled ? 'on' : 'off'}`;
+    return `${p}: ${state}${listing ? ` · live: ${listing.note}` : ''}\n`;
+  });
+  const text = `${line(header) + body.map(line).join('')}\n${notes.join('')}`;
+  return live ? { rows, live, text } : { rows, text };
+}
+
+/** Asks both providers at once; each listing that fails says why in its note. */
+export function liveListings(config: Config): Promise<LiveListing[]> {
+  return Promise.all(PROVIDERS.map((p) => liveModels(config[p], sharedTransport())));
 }

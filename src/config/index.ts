@@ -4,12 +4,15 @@ import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { ConfigError, UsageError } from '../errors.js';
 import { registerSecret } from '../log.js';
+import { endpointNames, endpointURL } from '../providers/endpoints.js';
 import type { ProviderName } from '../types.js';
 import { type Env, parseEnv as parseEnvVars } from './schema.js';
 
 export interface ProviderConfig {
   name: ProviderName;
   apiKey: string | undefined;
+  /** The named endpoint (`GLM_ENDPOINT` / `KIMI_ENDPOINT`); `baseURL` overrides its URL when set. */
+  endpoint: string;
   baseURL: string;
   defaultModel: string;
   streamEnabled: boolean;
@@ -72,15 +75,17 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     glm: {
       name: 'glm',
       apiKey: e.GLM_API_KEY,
-      baseURL: e.GLM_BASE_URL,
-      defaultModel: e.GLM_DEFAULT_MODEL ?? 'glm-4.6',
+      endpoint: e.GLM_ENDPOINT,
+      baseURL: e.GLM_BASE_URL ?? baseURLOf('glm', e.GLM_ENDPOINT),
+      defaultModel: e.GLM_DEFAULT_MODEL,
       streamEnabled: e.GLM_STREAM_ENABLED,
     },
     kimi: {
       name: 'kimi',
       apiKey: e.KIMI_API_KEY,
-      baseURL: e.KIMI_BASE_URL,
-      defaultModel: e.KIMI_DEFAULT_MODEL ?? 'kimi-k2-0905-preview',
+      endpoint: e.KIMI_ENDPOINT,
+      baseURL: e.KIMI_BASE_URL ?? baseURLOf('kimi', e.KIMI_ENDPOINT),
+      defaultModel: e.KIMI_DEFAULT_MODEL,
       streamEnabled: e.KIMI_STREAM_ENABLED,
     },
     timeouts: {
@@ -97,6 +102,17 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     drainTimeoutMs: e.EXAI_DRAIN_TIMEOUT_MS,
     httpAllowedHosts: e.EXAI_HTTP_ALLOWED_HOSTS,
   };
+}
+
+/** The base URL of a named endpoint; a ConfigError naming the choices for an unknown name. */
+export function baseURLOf(provider: ProviderName, endpoint: string): string {
+  const url = endpointURL(provider, endpoint.trim().toLowerCase());
+  if (url === undefined) {
+    throw new ConfigError(
+      `unknown ${provider} endpoint "${endpoint}": use one of ${endpointNames(provider).join(', ')}`,
+    );
+  }
+  return url;
 }
 
 /** `glm-*` → GLM; `kimi-*` and `moonshot-*` → Kimi; anything else is a usage error. */

@@ -3,6 +3,10 @@
 // read by a custom rule anyway, and zod would add about 14 MB of RSS to every process that imports
 // the library (the MCP server still loads it, for its tool schemas).
 
+import { DEFAULT_MODELS } from '../providers/catalog.js';
+import { endpointNames, endpointURL } from '../providers/endpoints.js';
+import type { ProviderName } from '../types.js';
+
 /** A variable's parser: its value (undefined when unset) → the typed setting, or throws Invalid. */
 type Parse<T> = (value: string | undefined) => T;
 
@@ -30,10 +34,12 @@ const int =
     return n;
   };
 
-const url =
-  (fallback: string): Parse<string> =>
-  (value) => {
+function url(): Parse<string | undefined>;
+function url(fallback: string): Parse<string>;
+function url(fallback?: string): Parse<string | undefined> {
+  return (value) => {
     const v = value?.trim() || fallback;
+    if (v === undefined) return undefined;
     let protocol: string;
     try {
       protocol = new URL(v).protocol;
@@ -44,6 +50,16 @@ const url =
       throw new Invalid(`expected an http(s) URL, got "${value}"`);
     }
     return v.replace(/\/+$/, '');
+  };
+}
+
+/** One of a provider's endpoint names (GLM_ENDPOINT, KIMI_ENDPOINT). */
+const endpoint =
+  (provider: ProviderName): Parse<string> =>
+  (value) => {
+    const v = (value?.trim() || 'global').toLowerCase();
+    if (endpointURL(provider, v) !== undefined) return v;
+    throw new Invalid(`expected one of ${endpointNames(provider).join(', ')}, got "${value}"`);
   };
 
 function text(): Parse<string | undefined>;
@@ -69,12 +85,14 @@ const hostList: Parse<string[]> = (v) =>
 
 export const envSchema = {
   GLM_API_KEY: text(),
-  GLM_BASE_URL: url('https://api.z.ai/api/paas/v4'),
-  GLM_DEFAULT_MODEL: text('glm-4.6'),
+  GLM_ENDPOINT: endpoint('glm'),
+  GLM_BASE_URL: url(),
+  GLM_DEFAULT_MODEL: text(DEFAULT_MODELS.glm),
   GLM_STREAM_ENABLED: bool(true),
   KIMI_API_KEY: text(),
-  KIMI_BASE_URL: url('https://api.moonshot.ai/v1'),
-  KIMI_DEFAULT_MODEL: text('kimi-k2-0905-preview'),
+  KIMI_ENDPOINT: endpoint('kimi'),
+  KIMI_BASE_URL: url(),
+  KIMI_DEFAULT_MODEL: text(DEFAULT_MODELS.kimi),
   KIMI_STREAM_ENABLED: bool(true),
   EXAI_FIRST_TOKEN_TIMEOUT_MS: int(60_000, 1),
   EXAI_IDLE_TIMEOUT_MS: int(60_000, 1),

@@ -1,18 +1,25 @@
 // The data behind `listmodels` and `version`: pure functions of the configuration.
 import { type Config, chooseProvider } from '../config/index.js';
-import { modelRows } from '../providers/catalog.js';
+import { modelRows, withLive } from '../providers/catalog.js';
+import { type LiveListing, liveModels } from '../providers/live-models.js';
+import type { Transport } from '../providers/transport.js';
 import type { ProviderName } from '../types.js';
 import { NAME, VERSION } from '../version.js';
 import type { ListModelsOutput, VersionOutput } from './schemas.js';
 
 const PROVIDERS: readonly ProviderName[] = ['glm', 'kimi'];
 
-/** The same rows as `exai models`. */
-export function listModels(config: Config): ListModelsOutput {
-  return {
-    defaultProvider: chooseProvider(config),
-    models: modelRows(config),
-  };
+/** The same rows as `exai models`; with `live`, marked by what each provider's GET /models lists. */
+export function listModels(config: Config, live?: LiveListing[]): ListModelsOutput {
+  const rows = modelRows(config);
+  return live
+    ? { defaultProvider: chooseProvider(config), models: withLive(rows, live), live }
+    : { defaultProvider: chooseProvider(config), models: rows };
+}
+
+/** Both providers' live listings (a failure is a note, never an error). */
+export function liveListings(config: Config, transport: Transport): Promise<LiveListing[]> {
+  return Promise.all(PROVIDERS.map((p) => liveModels(config[p], transport)));
 }
 
 export function listModelsText(data: ListModelsOutput): string {
@@ -25,10 +32,18 @@ export function listModelsText(data: ListModelsOutput): string {
       '',
       `${provider} (API key ${first.keySet ? 'set' : 'missing'}, streaming ${first.streaming ? 'on' : 'off'}):`,
     );
+    const listing = data.live?.find((l) => l.provider === provider);
+    if (listing) lines.push(`  live: ${listing.note}`);
     for (const r of rows) {
-      const notes = [`${Math.round(r.contextWindow / 1024)}K context`];
-      if (r.reasoning) notes.push('reasoning');
+      const notes = [
+        `${Math.round(r.contextWindow / 1024)}K context`,
+        `${Math.round(r.maxOutput / 1024)}K output`,
+      ];
+      if (r.reasoning !== 'none') notes.push(r.reasoning === 'always' ? 'always reasons' : 'reasoning');
+      if (r.vision !== 'none') notes.push(`vision (${r.vision})`);
+      if (r.status === 'legacy') notes.push('legacy');
       if (r.default) notes.push('default');
+      if (r.listed === false) notes.push('NOT listed by the provider now');
       lines.push(`  ${r.model} — ${notes.join(', ')}`);
     }
   }

@@ -107,22 +107,50 @@ export const chatOutput = z.object({
 export type ChatOutput = z.infer<typeof chatOutput>;
 
 export const LISTMODELS_DESCRIPTION =
-  'List the GLM and Kimi models this server can use: provider, context window, reasoning, ' +
-  'which is the default, whether streaming is on and whether the API key is set.';
+  'List the GLM and Kimi models this server can use: provider, context window, output limit, ' +
+  'reasoning, vision, status, the date each entry was checked, which is the default, whether ' +
+  'streaming is on and whether the API key is set. With live: true, also what each provider lists now.';
+
+export const listModelsInput = z.strictObject({
+  live: z
+    .boolean()
+    .optional()
+    .describe(
+      "Also ask each provider's GET /models which ids it serves now (marks catalog entries it no longer lists).",
+    ),
+});
 
 export const modelRow = z.object({
   provider: z.enum(['glm', 'kimi']),
   model: z.string(),
   contextWindow: z.number(),
-  reasoning: z.boolean(),
+  maxOutput: z.number(),
+  reasoning: z.enum(['always', 'optional', 'none']),
+  vision: z.enum(['none', 'image', 'video']),
+  status: z.enum(['current', 'legacy']),
+  checked: z.string().describe('date the catalog entry was checked'),
   default: z.boolean(),
   streaming: z.boolean(),
   keySet: z.boolean(),
+  listed: z.boolean().optional().describe("with live: whether the provider's model list has it"),
 });
 
 export const listModelsOutput = z.object({
   defaultProvider: z.enum(['glm', 'kimi']),
   models: z.array(modelRow),
+  live: z
+    .array(
+      z.object({
+        provider: z.enum(['glm', 'kimi']),
+        listed: z
+          .array(z.string())
+          .nullable()
+          .describe('ids the provider lists; null when it has no listing'),
+        note: z.string(),
+      }),
+    )
+    .optional()
+    .describe("with live: what each provider's GET /models answered"),
 });
 
 export type ListModelsOutput = z.infer<typeof listModelsOutput>;

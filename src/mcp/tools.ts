@@ -1,14 +1,16 @@
 // The MCP server instance: `chat`, `listmodels` and `version` registered on an SDK McpServer.
 import { LATEST_PROTOCOL_VERSION, McpServer, PROTOCOL_VERSION_META_KEY } from '@modelcontextprotocol/server';
+import { sharedTransport } from '../providers/transport.js';
 import { NAME, VERSION } from '../version.js';
 import { chatTool } from './chat-tool.js';
-import { listModels, listModelsText, versionInfo, versionText } from './info-tools.js';
+import { listModels, listModelsText, liveListings, versionInfo, versionText } from './info-tools.js';
 import type { Runtime } from './runtime.js';
 import {
   CHAT_DESCRIPTION,
   chatInput,
   chatOutput,
   LISTMODELS_DESCRIPTION,
+  listModelsInput,
   listModelsOutput,
   VERSION_DESCRIPTION,
   versionOutput,
@@ -43,11 +45,13 @@ export function buildServer(rt: Runtime): McpServer {
     {
       title: 'List GLM and Kimi models',
       description: LISTMODELS_DESCRIPTION,
+      inputSchema: listModelsInput,
       outputSchema: listModelsOutput,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    () => {
-      const data = listModels(rt.config);
+    async (args) => {
+      const live = args.live ? await liveListings(rt.config, rt.transport ?? sharedTransport()) : undefined;
+      const data = listModels(rt.config, live);
       return { content: [{ type: 'text', text: listModelsText(data) }], structuredContent: data };
     },
   );

@@ -1,102 +1,30 @@
-// The models each provider serves, with context windows, for routing, `exai models` and `listmodels`.
+// The catalog: what exai knows about each provider's models (data in glm.ts / kimi.ts), for
+// defaults, request checks, `exai models` and `listmodels`. A model it does not know is still sent.
 import type { Config } from '../config/index.js';
 import type { ProviderName } from '../types.js';
+import { GLM_DEFAULT, GLM_MODELS } from './catalog/glm.js';
+import { KIMI_DEFAULT, KIMI_MODELS } from './catalog/kimi.js';
+import type { ModelInfo, ModelStatus, ReasoningMode } from './catalog/types.js';
 
-export interface ModelInfo {
-  id: string;
-  provider: ProviderName;
-  contextWindow: number;
-  /** Streams `reasoning_content` before the answer by default. */
-  reasoning: boolean;
-  description: string;
-}
+export type { ModelInfo, ModelStatus, ReasoningMode } from './catalog/types.js';
 
-export const MODELS: readonly ModelInfo[] = [
-  {
-    id: 'glm-4.6',
-    provider: 'glm',
-    contextWindow: 204_800,
-    reasoning: true,
-    description: 'GLM flagship, hybrid thinking',
-  },
-  {
-    id: 'glm-4.5',
-    provider: 'glm',
-    contextWindow: 131_072,
-    reasoning: true,
-    description: 'GLM 4.5, hybrid thinking',
-  },
-  {
-    id: 'glm-4.5-air',
-    provider: 'glm',
-    contextWindow: 131_072,
-    reasoning: true,
-    description: 'lighter GLM 4.5',
-  },
-  {
-    id: 'glm-4.5-flash',
-    provider: 'glm',
-    contextWindow: 131_072,
-    reasoning: false,
-    description: 'fast, low-cost GLM',
-  },
-  {
-    id: 'glm-4.5v',
-    provider: 'glm',
-    contextWindow: 65_536,
-    reasoning: false,
-    description: 'GLM vision model',
-  },
-  {
-    id: 'kimi-k2-0905-preview',
-    provider: 'kimi',
-    contextWindow: 262_144,
-    reasoning: false,
-    description: 'Kimi K2 (0905)',
-  },
-  {
-    id: 'kimi-k2-turbo-preview',
-    provider: 'kimi',
-    contextWindow: 262_144,
-    reasoning: false,
-    description: 'faster Kimi K2',
-  },
-  {
-    id: 'kimi-k2-thinking',
-    provider: 'kimi',
-    contextWindow: 262_144,
-    reasoning: true,
-    description: 'Kimi K2 with reasoning',
-  },
-  {
-    id: 'moonshot-v1-8k',
-    provider: 'kimi',
-    contextWindow: 8_192,
-    reasoning: false,
-    description: 'Moonshot v1, 8K context',
-  },
-  {
-    id: 'moonshot-v1-32k',
-    provider: 'kimi',
-    contextWindow: 32_768,
-    reasoning: false,
-    description: 'Moonshot v1, 32K context',
-  },
-  {
-    id: 'moonshot-v1-128k',
-    provider: 'kimi',
-    contextWindow: 131_072,
-    reasoning: false,
-    description: 'Moonshot v1, 128K context',
-  },
-];
+export const MODELS: readonly ModelInfo[] = [...GLM_MODELS, ...KIMI_MODELS];
+
+/** Each provider's default model: a current general model of the catalog. */
+export const DEFAULT_MODELS: Readonly<Record<ProviderName, string>> = {
+  glm: GLM_DEFAULT,
+  kimi: KIMI_DEFAULT,
+};
+
+const BY_ID = new Map(MODELS.map((m) => [m.id, m]));
 
 export function modelsOf(provider: ProviderName): ModelInfo[] {
   return MODELS.filter((m) => m.provider === provider);
 }
 
+/** The catalog entry of `id` (ids are matched as the providers spell them, case-insensitively). */
 export function findModel(id: string): ModelInfo | undefined {
-  return MODELS.find((m) => m.id === id);
+  return BY_ID.get(id) ?? BY_ID.get(id.trim().toLowerCase());
 }
 
 /** One catalog model as `exai models` and the `listmodels` tool show it, with this configuration. */
@@ -104,10 +32,16 @@ export interface ModelRow {
   provider: ProviderName;
   model: string;
   contextWindow: number;
-  reasoning: boolean;
+  maxOutput: number;
+  reasoning: ReasoningMode;
+  vision: ModelInfo['vision'];
+  status: ModelStatus;
+  checked: string;
   default: boolean;
   streaming: boolean;
   keySet: boolean;
+  /** With a live listing: whether the provider's `GET /models` still lists this id. */
+  listed?: boolean;
 }
 
 export function modelRows(config: Config): ModelRow[] {
@@ -115,9 +49,25 @@ export function modelRows(config: Config): ModelRow[] {
     provider: m.provider,
     model: m.id,
     contextWindow: m.contextWindow,
+    maxOutput: m.maxOutput,
     reasoning: m.reasoning,
+    vision: m.vision,
+    status: m.status,
+    checked: m.checked,
     default: config[m.provider].defaultModel === m.id,
     streaming: config[m.provider].streamEnabled,
     keySet: Boolean(config[m.provider].apiKey),
   }));
+}
+
+/** The rows with `listed` set where a live listing answered (a provider without one is left as is). */
+export function withLive(
+  rows: ModelRow[],
+  listings: ReadonlyArray<{ provider: ProviderName; listed: string[] | null }>,
+): ModelRow[] {
+  const sets = new Map(listings.filter((l) => l.listed).map((l) => [l.provider, new Set(l.listed)]));
+  return rows.map((r) => {
+    const set = sets.get(r.provider);
+    return set ? { ...r, listed: set.has(r.model) } : r;
+  });
 }

@@ -1,13 +1,50 @@
-// GLM (Z.ai): usage on the final chunk, no `finish_reason` key on intermediate chunks, `thinking` option,
-// in-band `{"error":...}` frames, error bodies `{"error":{"code":"1305","message":...}}`.
+// GLM (Z.ai): usage on the final chunk (or a separate `choices: []` chunk), no `finish_reason` key on
+// intermediate chunks, a whole tool call in one `index: -1` frame unless `tool_stream` is on,
+// `network_error` / `sensitive` finish reasons, in-band `{"error":...}` frames, error bodies
+// `{"error":{"code":"1305","message":...}}`, only `max_tokens` (no `max_completion_tokens`).
+import { UsageError } from '../errors.js';
 import type { ChatMessage } from '../types.js';
-import { baseBody, errorFromBody, type Provider, toChunk, toCompletion } from './provider.js';
+import { findModel } from './catalog.js';
+import { endpointOf } from './endpoints.js';
+import { type FinishReasons, toChunk, toCompletion } from './normalize.js';
+import { baseBody, errorFromBody, type Provider } from './provider.js';
+import { checkCatalogLimits } from './request-rules.js';
+
+const FINISH: FinishReasons = {
+  map: { sensitive: 'content_filter' },
+  fail: { network_error: 'GLM reported finish_reason "network_error": the inference failed' },
+};
+const CHUNK = { usageFromChoice: false, finish: FINISH };
+
+const THINKING_TYPES = new Set(['enabled', 'disabled']);
+
+/** A 401 names the other family of endpoints: Coding Plan keys work only on /api/coding/paas/v4. */
+function authHint(baseURL: string | undefined) {
+  return (status: number): string | undefined => {
+    if (status !== 401 || baseURL === undefined) return undefined;
+    const coding = /\/api\/coding\/paas\//.test(baseURL);
+    const china = /bigmodel\.cn/.test(baseURL) || endpointOf('glm', baseURL)?.endsWith('china') === true;
+    const other = coding ? (china ? 'china' : 'global') : china ? 'coding-china' : 'coding';
+    return coding
+      ? `this is the GLM Coding Plan endpoint; a pay-as-you-go API key needs GLM_ENDPOINT=${other}`
+      : `a GLM Coding Plan key works only on the Coding Plan endpoint: set GLM_ENDPOINT=${other}`;
+  };
+}
 
 export const glm: Provider = {
   name: 'glm',
   buildBody(params, model, stream) {
     const body = baseBody(params, model, stream);
-    if (params.thinking) body.thinking = params.thinking;
+    // GLM has only `max_tokens`; openai-node code sends the newer name.
+    if (body.max_completion_tokens !== undefined) {
+      body.max_tokens ??= body.max_completion_tokens;
+      delete body.max_completion_tokens;
+    }
+    // Without tool_stream GLM sends a tool call only once it is whole: minutes of silence for a large one.
+    const tools = Array.isArray(body.tools) && body.tools.length > 0;
+    if (stream && tools && body.tool_stream === undefined && findModel(model)?.toolStream !== false) {
+      body.tool_stream = true;
+    }
     return body;
   },
   // GLM continues a trailing assistant message (prefill); it has no `partial` flag.
@@ -15,7 +52,21 @@ export const glm: Provider = {
     const prefill: ChatMessage = { role: 'assistant', content: partial };
     return [...messages, prefill];
   },
-  normalizeChunk: (raw) => toChunk(raw, false),
-  normalizeCompletion: toCompletion,
-  apiError: (status, body, headers) => errorFromBody('glm', status, body, headers),
+  normalizeChunk: (raw, state) => toChunk(raw, CHUNK, state),
+  normalizeCompletion: (raw) => toCompletion(raw, FINISH),
+  apiError: (status, body, headers, baseURL) =>
+    errorFromBody('glm', status, body, headers, authHint(baseURL)),
+  checkParams(params, model) {
+    const thinking = params.thinking as unknown;
+    if (thinking !== undefined) {
+      const t = thinking as { type?: unknown; clear_thinking?: unknown } | null;
+      if (typeof t !== 'object' || t === null || !THINKING_TYPES.has(t.type as string)) {
+        throw new UsageError('thinking must be { type: "enabled" | "disabled", clear_thinking?: boolean }');
+      }
+      if (t.clear_thinking !== undefined && typeof t.clear_thinking !== 'boolean') {
+        throw new UsageError('thinking.clear_thinking must be a boolean');
+      }
+    }
+    checkCatalogLimits(params, model);
+  },
 };

@@ -1,7 +1,24 @@
-// Kimi (Moonshot): usage inside `choices[0]` of the final chunk, `role` only on the first chunk,
-// partial mode for continuation, error bodies `{"error":{"message":...,"type":...}}`.
+// Kimi (Moonshot): usage inside `choices[0]` of the final chunk (sometimes then a `choices: []` usage
+// chunk), `role` only on the first chunk, partial mode for continuation, error bodies
+// `{"error":{"message":...,"type":...}}`. Moonshot ignores top-level fields it does not know.
+import { UsageError } from '../errors.js';
 import type { ChatMessage } from '../types.js';
-import { baseBody, errorFromBody, type Provider, toChunk, toCompletion } from './provider.js';
+import { type FinishReasons, toChunk, toCompletion } from './normalize.js';
+import { baseBody, errorFromBody, type Provider } from './provider.js';
+import { checkCatalogLimits } from './request-rules.js';
+
+const FINISH: FinishReasons = { map: {}, fail: {} };
+const CHUNK = { usageFromChoice: true, finish: FINISH };
+
+/** A 401 may be a key of the other platform: platform.moonshot.cn keys work only on api.moonshot.cn. */
+function authHint(baseURL: string | undefined) {
+  return (status: number): string | undefined => {
+    if (status !== 401 || baseURL === undefined) return undefined;
+    return /moonshot\.cn/.test(baseURL)
+      ? 'this is the mainland China endpoint; a key from platform.moonshot.ai needs KIMI_ENDPOINT=global'
+      : 'a key from platform.moonshot.cn works only on the China endpoint: set KIMI_ENDPOINT=china';
+  };
+}
 
 export const kimi: Provider = {
   name: 'kimi',
@@ -11,7 +28,18 @@ export const kimi: Provider = {
     const prefill: ChatMessage = { role: 'assistant', content: partial, partial: true };
     return [...messages, prefill];
   },
-  normalizeChunk: (raw) => toChunk(raw, true),
-  normalizeCompletion: toCompletion,
-  apiError: (status, body, headers) => errorFromBody('kimi', status, body, headers),
+  normalizeChunk: (raw, state) => toChunk(raw, CHUNK, state),
+  normalizeCompletion: (raw) => toCompletion(raw, FINISH),
+  apiError: (status, body, headers, baseURL) =>
+    errorFromBody('kimi', status, body, headers, authHint(baseURL)),
+  checkParams(params, model) {
+    const thinking = params.thinking as unknown;
+    if (thinking !== undefined) {
+      const t = thinking as { type?: unknown } | null;
+      if (typeof t !== 'object' || t === null || (t.type !== 'enabled' && t.type !== 'disabled')) {
+        throw new UsageError('thinking must be { type: "enabled" | "disabled" }');
+      }
+    }
+    checkCatalogLimits(params, model);
+  },
 };

@@ -8,6 +8,7 @@ import type {
   ToolCall,
   Usage,
 } from '../types.js';
+import type { ChunkState } from './normalize.js';
 
 /** An in-band `{"error": {...}}` frame received inside an HTTP 200 stream. */
 export interface ErrorFrame {
@@ -23,6 +24,10 @@ export interface Completion {
   toolCalls: ToolCall[];
   usage: Usage | null;
   finishReason: string | null;
+  /** The provider's own finish reason, where it differs from `finishReason`. */
+  providerFinishReason?: string;
+  /** The provider said the answer failed (GLM `finish_reason: "network_error"`). */
+  failure?: { code: string; message: string };
 }
 
 export interface Provider {
@@ -31,16 +36,25 @@ export interface Provider {
   buildBody(params: ChatCompletionCreateParams, model: string, stream: boolean): Record<string, unknown>;
   /** Messages asking the model to continue `partial`, an answer it already began. */
   continuation(messages: ChatMessage[], partial: string): ChatMessage[];
-  /** One parsed `data:` JSON value → a normalised chunk, or the error frame it carried. */
-  normalizeChunk(raw: unknown): ChatCompletionChunk | ErrorFrame;
+  /**
+   * One parsed `data:` JSON value → a normalised chunk, or the error frame it carried (or that its
+   * finish reason means). `state` lives for one response.
+   */
+  normalizeChunk(raw: unknown, state?: ChunkState): ChatCompletionChunk | ErrorFrame;
   /** A non-streaming `chat.completion` body → the parts of a result. */
   normalizeCompletion(raw: unknown): Completion;
-  /** An HTTP error response → one APIError with the provider's own code and message. */
+  /**
+   * An HTTP error response → one APIError with the provider's own code and message; `baseURL`
+   * lets a 401 say which endpoint the key may belong to.
+   */
   apiError(
     status: number,
     bodyText: string,
     headers: Record<string, string | string[] | undefined>,
+    baseURL?: string,
   ): APIError;
+  /** Provider-specific checks of a request before it is sent (UsageError when it cannot succeed). */
+  checkParams(params: ChatCompletionCreateParams, model: string): void;
 }
 
 type Json = Record<string, unknown>;
@@ -51,74 +65,24 @@ export function isErrorFrame(v: ChatCompletionChunk | ErrorFrame): v is ErrorFra
   return 'error' in v;
 }
 
-/** Shared body for both providers: OpenAI Chat Completions fields that were set. */
-export function baseBody(params: ChatCompletionCreateParams, model: string, stream: boolean): Json {
-  const body: Json = { model, messages: params.messages, stream };
-  for (const key of [
-    'temperature',
-    'top_p',
-    'max_tokens',
-    'stop',
-    'tools',
-    'tool_choice',
-    'response_format',
-  ] as const) {
-    if (params[key] !== undefined) body[key] = params[key];
-  }
-  if (stream) body.stream_options = { include_usage: true };
-  return body;
-}
+/** Fields exai sets itself; everything else the caller gave is sent as it is. */
+const OWN_FIELDS = new Set(['model', 'messages', 'stream', 'stream_options']);
 
 /**
- * Parses a `data:` JSON value into a chunk in place (no copy: this runs once per token).
- * `usageFromChoice` moves Kimi's `choices[0].usage` to the top level.
+ * Shared body for both providers: every field the caller set (unknown ones too, as openai-node
+ * sends them), with exai's model, messages and stream flag, and usage asked for when streaming.
  */
-export function toChunk(raw: unknown, usageFromChoice: boolean): ChatCompletionChunk | ErrorFrame {
-  if (!isObject(raw)) throw new TypeError('chunk is not a JSON object');
-  if (isObject(raw.error)) {
-    const e = raw.error;
-    return {
-      error: {
-        message: typeof e.message === 'string' ? e.message : JSON.stringify(e),
-        ...(e.code !== undefined ? { code: String(e.code) } : {}),
-        ...(typeof e.type === 'string' ? { type: e.type } : {}),
-      },
-    };
+export function baseBody(params: ChatCompletionCreateParams, model: string, stream: boolean): Json {
+  const body: Json = { model, messages: params.messages, stream };
+  for (const key in params) {
+    const value = params[key];
+    if (value !== undefined && !OWN_FIELDS.has(key)) body[key] = value;
   }
-  const choices = raw.choices;
-  if (!Array.isArray(choices)) throw new TypeError('chunk has no choices array');
-  for (const c of choices) {
-    if (!isObject(c)) throw new TypeError('chunk choice is not an object');
-    if (!isObject(c.delta)) c.delta = {};
-    if (c.finish_reason === undefined) c.finish_reason = null;
-    if (usageFromChoice && isObject(c.usage) && raw.usage == null) {
-      raw.usage = c.usage;
-      delete c.usage;
-    }
+  if (stream) {
+    const asked = isObject(params.stream_options) ? params.stream_options : {};
+    body.stream_options = { ...asked, include_usage: true };
   }
-  raw.object = 'chat.completion.chunk';
-  return raw as unknown as ChatCompletionChunk;
-}
-
-export function toCompletion(raw: unknown): Completion {
-  if (!isObject(raw) || !Array.isArray(raw.choices)) throw new TypeError('completion has no choices array');
-  const choice = raw.choices[0];
-  const message = isObject(choice) && isObject(choice.message) ? choice.message : {};
-  const usage = isObject(raw.usage)
-    ? (raw.usage as Usage)
-    : isObject(choice) && isObject(choice.usage)
-      ? (choice.usage as Usage)
-      : null;
-  return {
-    id: typeof raw.id === 'string' ? raw.id : '',
-    created: typeof raw.created === 'number' ? raw.created : Math.floor(Date.now() / 1000),
-    model: typeof raw.model === 'string' ? raw.model : '',
-    content: typeof message.content === 'string' ? message.content : '',
-    reasoning: typeof message.reasoning_content === 'string' ? message.reasoning_content : '',
-    toolCalls: Array.isArray(message.tool_calls) ? (message.tool_calls as ToolCall[]) : [],
-    usage,
-    finishReason: isObject(choice) && typeof choice.finish_reason === 'string' ? choice.finish_reason : null,
-  };
+  return body;
 }
 
 /** Seconds or an HTTP date → milliseconds from now; undefined when absent or unreadable. */
@@ -143,6 +107,7 @@ export function errorFromBody(
   status: number,
   bodyText: string,
   headers: Record<string, string | string[] | undefined>,
+  hint?: (status: number, code: string | undefined) => string | undefined,
 ): APIError {
   let code: string | undefined;
   let message: string | undefined;
@@ -167,5 +132,6 @@ export function errorFromBody(
     providerMessage: message,
     requestId: Array.isArray(requestId) ? requestId[0] : requestId,
     retryAfterMs: parseRetryAfter(headers['retry-after']),
+    hint: hint?.(status, code),
   });
 }

@@ -4,6 +4,8 @@ import https from 'node:https';
 import { getProxyForUrl } from 'proxy-from-env';
 
 export interface HttpRequest {
+  /** POST (the default) with `body`, or GET without one. */
+  method?: 'GET' | 'POST';
   url: string;
   headers: Record<string, string>;
   body: string;
@@ -69,9 +71,10 @@ export function createTransport(options: TransportOptions = {}): Transport {
       // The abort is wired by hand: node's `signal` request option costs about 40 us per request
       // (stream end-of-life listeners), a tenth of a short stream's whole cost.
       const outgoing = lib.request(url, {
-        method: 'POST',
+        method: req.method ?? 'POST',
         agent,
-        headers: { ...req.headers, 'content-length': String(body.length) },
+        headers:
+          req.method === 'GET' ? req.headers : { ...req.headers, 'content-length': String(body.length) },
       });
       const onAbort = () => outgoing.destroy(signal.reason);
       signal.addEventListener('abort', onAbort, { once: true });
@@ -83,7 +86,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
       // 'on', not 'once': a late second error must not become an uncaught exception.
       outgoing.on('error', reject);
       outgoing.setNoDelay(true);
-      outgoing.end(body);
+      outgoing.end(req.method === 'GET' ? undefined : body);
     });
   };
 

@@ -43,6 +43,8 @@ export class Aggregator {
   private tools: Map<number, PendingToolCall> | undefined;
   usage: Usage | null = null;
   finishReason: string | null = null;
+  /** The provider's own finish reason, where the adapter mapped it onto OpenAI's set. */
+  providerFinishReason: string | undefined;
   model = '';
   id = '';
   created = 0;
@@ -72,7 +74,10 @@ export class Aggregator {
         token = true;
       }
       // GLM may repeat finish_reason on a later chunk (tool call, then usage): the last one wins.
-      if (choice.finish_reason) this.finishReason = choice.finish_reason;
+      if (choice.finish_reason) {
+        this.finishReason = choice.finish_reason;
+        this.providerFinishReason = choice.provider_finish_reason;
+      }
     }
     return token;
   }

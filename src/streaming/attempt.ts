@@ -2,6 +2,7 @@
 // Every token is handed to the run's `deliver` as soon as it is decoded.
 import type { ProviderConfig, Timeouts } from '../config/index.js';
 import { AbortError, abortReason, ConnectionError, ExaiError, StreamError, TimeoutError } from '../errors.js';
+import { newChunkState } from '../providers/normalize.js';
 import { type Completion, isErrorFrame, type Provider } from '../providers/provider.js';
 import type { Transport } from '../providers/transport.js';
 import type { ChatCompletionChunk } from '../types.js';
@@ -73,7 +74,7 @@ async function open(
   }
   if (res.status < 200 || res.status >= 300) {
     const text = await readText(res.body, ERROR_BODY_LIMIT).catch(() => '');
-    throw ctx.provider.apiError(res.status, text, res.headers);
+    throw ctx.provider.apiError(res.status, text, res.headers, ctx.config.baseURL);
   }
   return res;
 }
@@ -123,8 +124,9 @@ function parseCompletion(ctx: AttemptContext, text: string): Completion {
     const { code, message } = frame.error;
     throw new StreamError(ctx.provider.name, 'error-frame', `${code ? `code ${code}: ` : ''}${message}`);
   }
+  let completion: Completion;
   try {
-    return ctx.provider.normalizeCompletion(raw);
+    completion = ctx.provider.normalizeCompletion(raw);
   } catch (error) {
     throw new StreamError(
       ctx.provider.name,
@@ -132,6 +134,11 @@ function parseCompletion(ctx: AttemptContext, text: string): Completion {
       `unreadable completion body: ${(error as Error).message}`,
     );
   }
+  if (completion.failure) {
+    const { code, message } = completion.failure;
+    throw new StreamError(ctx.provider.name, 'error-frame', `code ${code}: ${message}`);
+  }
+  return completion;
 }
 
 /** A streaming request. Resolves when the stream completed; rejects with an AttemptError otherwise. */
@@ -151,6 +158,7 @@ export async function streamOnce(
   let fault: unknown;
   let tokens = 0;
   let res: Awaited<ReturnType<typeof open>> | undefined;
+  const chunkState = newChunkState();
   const { firstTokenMs, idleMs } = ctx.timeouts;
   const watchdog = new Watchdog(firstTokenMs, idleMs, DONE_GRACE_MS, (what) => {
     // [DONE] came but the body never ended: close the connection ourselves.
@@ -177,7 +185,7 @@ export async function streamOnce(
     }
     let parsed: ReturnType<Provider['normalizeChunk']>;
     try {
-      parsed = ctx.provider.normalizeChunk(JSON.parse(data));
+      parsed = ctx.provider.normalizeChunk(JSON.parse(data), chunkState);
     } catch (error) {
       return setFault(
         new StreamError(ctx.provider.name, 'malformed', `unreadable chunk (${(error as Error).message})`),

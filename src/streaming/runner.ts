@@ -116,9 +116,10 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
             role: 'assistant',
             content: filter ? filter.push(c.content) + filter.flush() : c.content,
             ...(c.reasoning ? { reasoning_content: c.reasoning } : {}),
-            ...(c.toolCalls.length ? { tool_calls: c.toolCalls.map((t, index) => ({ index, ...t })) } : {}),
+            ...(c.toolCalls.length ? { tool_calls: c.toolCalls.map((t, index) => ({ ...t, index })) } : {}),
           },
           finish_reason: c.finishReason ?? 'stop',
+          ...(c.providerFinishReason ? { provider_finish_reason: c.providerFinishReason } : {}),
         },
       ],
       usage: c.usage,
@@ -243,6 +244,7 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
       fallback,
       recovered: meta.recovered,
       interrupted: false,
+      ...(agg.providerFinishReason ? { providerFinishReason: agg.providerFinishReason } : {}),
     },
   };
   if (limit.reached) {
