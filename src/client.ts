@@ -10,6 +10,7 @@ import {
 } from './config/index.js';
 import { ConfigError, UsageError } from './errors.js';
 import { createLogger, type Logger, registerSecret } from './log.js';
+import { findRetired } from './providers/catalog.js';
 import { PROVIDERS } from './providers/index.js';
 import { sharedTransport, type Transport } from './providers/transport.js';
 import { checkRequest } from './request-checks.js';
@@ -64,6 +65,9 @@ export interface ExaiClient {
   readonly chat: { completions: ChatCompletions };
 }
 
+/** Retired ids already warned about in this process (once each is enough). */
+const warnedRetired = new Set<string>();
+
 export function createClient(provider: ProviderName, options: ClientOptions = {}): ExaiClient {
   if (provider !== 'glm' && provider !== 'kimi') {
     throw new UsageError(`unknown provider "${String(provider)}": use "glm" or "kimi"`);
@@ -97,6 +101,15 @@ export function createClient(provider: ProviderName, options: ClientOptions = {}
     }
     checkRequest(params, model);
     PROVIDERS[provider].checkParams(params, model);
+    const retired = findRetired(model);
+    if (retired && !warnedRetired.has(retired.id)) {
+      warnedRetired.add(retired.id);
+      logger.warn('model reported retired; the request is sent as asked', {
+        model,
+        retired: retired.retired,
+        use: retired.use,
+      });
+    }
     return {
       provider: PROVIDERS[provider],
       config: providerConfig,

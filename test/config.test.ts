@@ -37,15 +37,17 @@ describe('loadConfig defaults (DESIGN.md section 2)', () => {
       glm: {
         name: 'glm',
         apiKey: undefined,
+        endpoint: 'global',
         baseURL: 'https://api.z.ai/api/paas/v4',
-        defaultModel: 'glm-4.6',
+        defaultModel: 'glm-5.3',
         streamEnabled: true,
       },
       kimi: {
         name: 'kimi',
         apiKey: undefined,
+        endpoint: 'global',
         baseURL: 'https://api.moonshot.ai/v1',
-        defaultModel: 'kimi-k2-0905-preview',
+        defaultModel: 'kimi-k2.6',
         streamEnabled: true,
       },
       timeouts: { firstTokenMs: 60_000, idleMs: 60_000, totalMs: 600_000 },
@@ -64,6 +66,7 @@ describe('loadConfig defaults (DESIGN.md section 2)', () => {
     const blank = Object.fromEntries(
       [
         'GLM_API_KEY',
+        'GLM_ENDPOINT',
         'GLM_BASE_URL',
         'GLM_DEFAULT_MODEL',
         'GLM_STREAM_ENABLED',
@@ -85,10 +88,12 @@ describe('loadConfig values', () => {
   it('reads every variable of the contract', () => {
     const config = load({
       GLM_API_KEY: 'glm-key-1234',
+      GLM_ENDPOINT: 'coding',
       GLM_BASE_URL: 'http://localhost:8080/glm',
       GLM_DEFAULT_MODEL: 'glm-4.5',
       GLM_STREAM_ENABLED: 'false',
       KIMI_API_KEY: 'kimi-key-1234',
+      KIMI_ENDPOINT: 'China',
       KIMI_BASE_URL: 'https://api.moonshot.cn/v1',
       KIMI_DEFAULT_MODEL: 'kimi-k2-thinking',
       KIMI_STREAM_ENABLED: 'no',
@@ -108,6 +113,7 @@ describe('loadConfig values', () => {
       glm: {
         name: 'glm',
         apiKey: 'glm-key-1234',
+        endpoint: 'coding',
         baseURL: 'http://localhost:8080/glm',
         defaultModel: 'glm-4.5',
         streamEnabled: false,
@@ -115,6 +121,7 @@ describe('loadConfig values', () => {
       kimi: {
         name: 'kimi',
         apiKey: 'kimi-key-1234',
+        endpoint: 'china',
         baseURL: 'https://api.moonshot.cn/v1',
         defaultModel: 'kimi-k2-thinking',
         streamEnabled: false,

@@ -3,14 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { APIError } from '../src/errors.js';
 import { glm } from '../src/providers/glm.js';
 import { kimi } from '../src/providers/kimi.js';
-import {
-  type ErrorFrame,
-  errorFromBody,
-  isErrorFrame,
-  parseRetryAfter,
-  toChunk,
-  toCompletion,
-} from '../src/providers/provider.js';
+import { type ErrorFrame, errorFromBody, isErrorFrame, parseRetryAfter } from '../src/providers/provider.js';
 import type { ChatCompletionChunk, ChatCompletionCreateParams, ChatMessage } from '../src/types.js';
 import { fixturePayloads, WIRE_FIXTURES } from './fixtures/wire.js';
 
@@ -74,14 +67,14 @@ describe('parseRetryAfter', () => {
 
 describe('toChunk', () => {
   it('fills in finish_reason: null where GLM leaves the key out, and the object GLM 2025 omits', () => {
-    const chunk = asChunk(toChunk(frames('G1')[1], false));
+    const chunk = asChunk(glm.normalizeChunk(frames('G1')[1]));
     expect(chunk.choices[0]?.finish_reason).toBeNull();
     expect(chunk.object).toBe('chat.completion.chunk');
     expect(chunk.choices[0]?.delta).toEqual({ role: 'assistant', reasoning_content: 'The' });
   });
 
   it('keeps GLM top-level usage and finish_reason on the final chunk', () => {
-    const chunk = asChunk(toChunk(frames('G1').at(-1), false));
+    const chunk = asChunk(glm.normalizeChunk(frames('G1').at(-1)));
     expect(chunk.choices[0]?.finish_reason).toBe('stop');
     expect(chunk.usage).toEqual({
       prompt_tokens: 16,
@@ -92,7 +85,7 @@ describe('toChunk', () => {
   });
 
   it('moves Kimi usage from choices[0].usage to the top level', () => {
-    const chunk = asChunk(toChunk(frames('K1').at(-1), true));
+    const chunk = asChunk(kimi.normalizeChunk(frames('K1').at(-1)));
     expect(chunk.usage).toEqual({ prompt_tokens: 19, completion_tokens: 13, total_tokens: 32 });
     expect(chunk.choices[0]).toEqual({ index: 0, delta: {}, finish_reason: 'stop' });
   });
@@ -101,27 +94,27 @@ describe('toChunk', () => {
     const top = { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 };
     const inChoice = { prompt_tokens: 9, completion_tokens: 9, total_tokens: 18 };
     const chunk = asChunk(
-      toChunk(
-        { choices: [{ index: 0, delta: {}, finish_reason: 'stop', usage: inChoice }], usage: top },
-        true,
-      ),
+      kimi.normalizeChunk({
+        choices: [{ index: 0, delta: {}, finish_reason: 'stop', usage: inChoice }],
+        usage: top,
+      }),
     );
     expect(chunk.usage).toEqual(top);
   });
 
   it('leaves usage inside the choice alone for GLM', () => {
     const raw = { choices: [{ index: 0, delta: {}, usage: { prompt_tokens: 1 } }] };
-    const chunk = asChunk(toChunk(raw, false));
+    const chunk = asChunk(glm.normalizeChunk(raw));
     expect(chunk.usage).toBeUndefined();
   });
 
   it('gives a choice without a delta an empty one', () => {
-    const chunk = asChunk(toChunk({ choices: [{ index: 0, finish_reason: 'stop' }] }, false));
+    const chunk = asChunk(glm.normalizeChunk({ choices: [{ index: 0, finish_reason: 'stop' }] }));
     expect(chunk.choices[0]?.delta).toEqual({});
   });
 
   it('accepts a chunk with an empty choices array', () => {
-    const chunk = asChunk(toChunk({ id: 'x', choices: [], usage: { total_tokens: 3 } }, false));
+    const chunk = asChunk(glm.normalizeChunk({ id: 'x', choices: [], usage: { total_tokens: 3 } }));
     expect(chunk.choices).toEqual([]);
   });
 
@@ -147,7 +140,7 @@ describe('toChunk', () => {
       expected: { code: '1234', message: '{"code":"1234"}' },
     },
   ])('recognises $name', ({ raw, expected }) => {
-    const frame = toChunk(raw, true);
+    const frame = kimi.normalizeChunk(raw);
     expect(isErrorFrame(frame)).toBe(true);
     expect(frame).toEqual({ error: expected });
   });
@@ -162,7 +155,7 @@ describe('toChunk', () => {
     { name: 'a choice that is not an object', raw: { choices: [null] } },
     { name: 'an error that is only a string', raw: { error: 'overloaded' } },
   ])('throws a TypeError for $name', ({ raw }) => {
-    expect(() => toChunk(raw, false)).toThrow(TypeError);
+    expect(() => glm.normalizeChunk(raw)).toThrow(TypeError);
   });
 
   it.each(WIRE_FIXTURES)('normalises every frame of $label with its provider', (fixture) => {
@@ -183,7 +176,7 @@ describe('toChunk', () => {
 
 describe('toCompletion', () => {
   it('reads a non-streamed answer with Kimi usage inside the choice', () => {
-    const completion = toCompletion({
+    const completion = kimi.normalizeCompletion({
       id: 'chatcmpl-1',
       created: 5,
       model: 'kimi-k2-0905-preview',
@@ -209,7 +202,7 @@ describe('toCompletion', () => {
   });
 
   it('throws a TypeError for a body without choices', () => {
-    expect(() => toCompletion({ error: { message: 'x' } })).toThrow(TypeError);
+    expect(() => kimi.normalizeCompletion({ error: { message: 'x' } })).toThrow(TypeError);
   });
 });
 
@@ -394,19 +387,30 @@ describe('provider adapters: request bodies', () => {
     {
       provider: glm,
       stream: true,
-      extra: { stream_options: { include_usage: true }, thinking: { type: 'disabled' } },
+      // Streaming with tools: exai asks GLM to stream tool-call arguments.
+      extra: { stream_options: { include_usage: true }, thinking: { type: 'disabled' }, tool_stream: true },
     },
     { provider: glm, stream: false, extra: { thinking: { type: 'disabled' } } },
-    { provider: kimi, stream: true, extra: { stream_options: { include_usage: true } } },
-    { provider: kimi, stream: false, extra: {} },
+    {
+      provider: kimi,
+      stream: true,
+      extra: { stream_options: { include_usage: true }, thinking: { type: 'disabled' } },
+    },
+    { provider: kimi, stream: false, extra: { thinking: { type: 'disabled' } } },
   ])('builds the $provider.name body with stream=$stream', ({ provider, stream, extra }) => {
-    expect(provider.buildBody(full, 'some-model', stream)).toEqual({
+    const expected: Record<string, unknown> = {
       model: 'some-model',
       messages,
       stream,
       ...openAiFields,
       ...extra,
-    });
+    };
+    // Moonshot deprecated max_tokens: Kimi gets the same limit as max_completion_tokens.
+    if (provider === kimi) {
+      expected.max_completion_tokens = expected.max_tokens;
+      delete expected.max_tokens;
+    }
+    expect(provider.buildBody(full, 'some-model', stream)).toEqual(expected);
   });
 
   it.each([glm, kimi])('leaves unset options out of the $name body', (provider) => {

@@ -1,11 +1,11 @@
 // What the emulator answers to a request: reasoning, content, tool calls and finish reason,
 // including continuation of a prefilled assistant message. Pure, so tests compute the same text.
+import { findModel } from '../providers/catalog.js';
 import type { ChatCompletionCreateParams, ProviderName, ToolCall } from '../types.js';
 import { answerText, fnv1a, fragments, hex, prng, reasoningText, tokenize, toolPreamble } from './text.js';
 
 export const DEFAULT_WORDS = 60;
 const REASONING_WORDS = 25;
-const GLM_REASONING = new Set(['glm-4.6', 'glm-4.5', 'glm-4.5-air']);
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls';
 
@@ -67,10 +67,22 @@ function seedOf(model: string, messages: readonly unknown[]): string {
   return `${model}\n${JSON.stringify(canonical)}`;
 }
 
+/** Models the emulator answers without reasoning, so tests have a plain GLM model (the real one is hybrid). */
+const PLAIN_MODELS = new Set(['glm-4.5-flash']);
+
+/**
+ * Whether the model reasons for this request, as the 2026 APIs do: per the catalog (`always`, or
+ * `optional` unless `thinking` is disabled). Unknown ids: GLM thinks by default (GLM-5 style),
+ * Kimi only for the old `kimi-k2-thinking*` ids.
+ */
 function thinks(provider: ProviderName, model: string, body: AnswerRequest): boolean {
-  if (provider === 'kimi') return model.startsWith('kimi-k2-thinking');
-  const thinking = body.thinking as unknown;
-  return GLM_REASONING.has(model) && !(isObject(thinking) && thinking.type === 'disabled');
+  if (PLAIN_MODELS.has(model)) return false;
+  const disabled = isObject(body.thinking) && body.thinking.type === 'disabled';
+  const mode = findModel(model)?.reasoning;
+  if (mode === 'always') return true;
+  if (mode === 'none') return false;
+  if (mode === 'optional') return !disabled;
+  return provider === 'glm' ? !disabled : model.startsWith('kimi-k2-thinking');
 }
 
 /** A plausible value for a JSON-schema property, chosen by name first, then by type. */
@@ -156,7 +168,8 @@ export function planAnswer(
     : answerText(prng(fnv1a(seed)), opts.words ?? DEFAULT_WORDS);
   let tokens = tokenize(full);
   let finishReason: FinishReason = call ? 'tool_calls' : 'stop';
-  const max = body.max_tokens;
+  // GLM has only max_tokens; Moonshot takes max_completion_tokens (max_tokens is deprecated there).
+  const max = body.max_tokens ?? body.max_completion_tokens;
   // max_tokens cuts the whole answer, so a continuation ends where the uncut answer would have.
   if (typeof max === 'number' && max > 0 && max < tokens.length) {
     tokens = tokens.slice(0, Math.floor(max));

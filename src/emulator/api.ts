@@ -21,6 +21,15 @@ export interface EmulatorOptions {
   keepAliveComments?: boolean;
   /** Add `x_emulator_sent_at` (ms, performance.timeOrigin + performance.now()) to every chunk. */
   timestamps?: boolean;
+  /** Usage in its own `choices: []` chunk after the finish chunk, as GLM and Kimi sometimes send it. */
+  separateUsage?: boolean;
+  /**
+   * What `GET /models` lists per provider (default: the catalog's current models); `null` answers
+   * 404, like a provider without a listing.
+   */
+  modelListing?: Partial<Record<ProviderName, readonly string[] | null>>;
+  /** Request records kept in `requests` (oldest dropped first; default 10000). */
+  maxRecords?: number;
 }
 
 export type Outcome = 'completed' | 'client-closed' | 'fault';
@@ -64,15 +73,18 @@ export interface Emulator {
   /** `http://host:port`, no trailing slash. */
   readonly url: string;
   readonly port: number;
-  /** The OpenAI-compatible base URL for a provider: `${url}/glm/api/paas/v4` or `${url}/kimi/v1`. */
-  baseURL(provider: ProviderName): string;
+  /**
+   * The OpenAI-compatible base URL for a provider: `${url}/glm/api/paas/v4` or `${url}/kimi/v1`;
+   * `coding` gives GLM's Coding Plan path, `${url}/glm/api/coding/paas/v4`.
+   */
+  baseURL(provider: ProviderName, endpoint?: 'coding'): string;
   /** Appends faults for successive chat-completion requests; `null` means a normal answer. */
   script(faults: ReadonlyArray<FaultSpec | null>): void;
   /** A fault for every request while the script is empty; null for none. */
   setDefaultFault(spec: FaultSpec | null): void;
   /** Clears the script, the default fault and the request log (sequence numbers restart at 1). */
   reset(): void;
-  /** Live request log, oldest first. */
+  /** Live request log, oldest first (the last `maxRecords`; `seq` keeps counting). */
   readonly requests: readonly RequestRecord[];
   openSockets(): number;
   totalSockets(): number;
@@ -86,7 +98,8 @@ export interface Emulator {
   close(): Promise<void>;
 }
 
-export type ResolvedOptions = Required<Omit<EmulatorOptions, 'port' | 'host'>>;
+export type ResolvedOptions = Required<Omit<EmulatorOptions, 'port' | 'host' | 'modelListing'>> &
+  Pick<EmulatorOptions, 'modelListing'>;
 
 export const DEFAULT_OPTIONS: ResolvedOptions = {
   paceMs: 0,
@@ -96,6 +109,8 @@ export const DEFAULT_OPTIONS: ResolvedOptions = {
   crlf: false,
   keepAliveComments: false,
   timestamps: false,
+  separateUsage: false,
+  maxRecords: 10_000,
 };
 
 const isInt = (v: unknown, min: number) => typeof v === 'number' && Number.isInteger(v) && v >= min;
@@ -108,6 +123,7 @@ export function checkOptions(o: EmulatorOptions): void {
     ['firstChunkDelayMs', 0],
     ['words', 1],
     ['tokensPerChunk', 1],
+    ['maxRecords', 1],
   ];
   for (const [key, min] of rules) {
     if (o[key] !== undefined && !isInt(o[key], min)) {
@@ -119,7 +135,7 @@ export function checkOptions(o: EmulatorOptions): void {
 /** Options without port/host and undefined values, ready to merge. */
 export function pickOptions(o: EmulatorOptions): Partial<ResolvedOptions> {
   const out: Partial<ResolvedOptions> = {};
-  for (const key of Object.keys(DEFAULT_OPTIONS) as Array<keyof ResolvedOptions>) {
+  for (const key of [...Object.keys(DEFAULT_OPTIONS), 'modelListing'] as Array<keyof ResolvedOptions>) {
     if (o[key] !== undefined) Object.assign(out, { [key]: o[key] });
   }
   return out;

@@ -29,6 +29,8 @@ export type FaultSpec = FaultBase &
     | { type: 'truncate'; afterChunks: number }
     | { type: 'refuse-stream'; mode: 'json' | 'status' }
     | { type: 'hang' }
+    /** The answer ends after `afterChunks` with this finish reason (GLM `network_error`, `sensitive`). */
+    | { type: 'finish'; reason: string; afterChunks: number }
   );
 
 export type FaultType = FaultSpec['type'];
@@ -44,6 +46,7 @@ const TYPES: ReadonlySet<string> = new Set<FaultType>([
   'truncate',
   'refuse-stream',
   'hang',
+  'finish',
 ]);
 
 const isCount = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0;
@@ -62,7 +65,14 @@ export function checkFault(spec: FaultSpec): void {
     throw new TypeError('emulator: fault tokensPerChunk must be an integer >= 1');
   }
   const needsAfter =
-    s.type === 'drop' || s.type === 'malformed' || s.type === 'error-frame' || s.type === 'truncate';
+    s.type === 'drop' ||
+    s.type === 'malformed' ||
+    s.type === 'error-frame' ||
+    s.type === 'truncate' ||
+    s.type === 'finish';
+  if (s.type === 'finish' && !(typeof s.reason === 'string' && s.reason !== '')) {
+    throw new TypeError('emulator: finish fault needs a reason');
+  }
   if (needsAfter && !isCount(s.afterChunks))
     throw new TypeError(`emulator: fault ${s.type} needs afterChunks`);
   if (s.type === 'status' && !(Number.isInteger(s.status) && s.status >= 400 && s.status <= 599)) {

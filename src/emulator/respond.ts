@@ -7,7 +7,14 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { AnswerPlan } from './answer.js';
 import { errorFrame, gatewayHtml, statusError } from './errors.js';
 import type { FaultSpec } from './faults.js';
-import { completionBody, countEvents, type ResponseMeta, streamEvents } from './wire.js';
+import {
+  completionBody,
+  countEvents,
+  glmFinishChunk,
+  kimiFinishChunk,
+  type ResponseMeta,
+  streamEvents,
+} from './wire.js';
 
 export interface PaceOptions {
   paceMs: number;
@@ -16,6 +23,7 @@ export interface PaceOptions {
   crlf: boolean;
   keepAliveComments: boolean;
   timestamps: boolean;
+  separateUsage: boolean;
 }
 
 export interface ResponseJob {
@@ -125,11 +133,17 @@ async function whole(job: ResponseJob): Promise<Outcome> {
   // A whole answer arrives when generation would have finished, like a real non-streaming call.
   let wait =
     o.firstChunkDelayMs +
-    o.paceMs * Math.max(0, countEvents(job.meta.provider, job.plan, o.tokensPerChunk) - 1);
+    o.paceMs * Math.max(0, countEvents(job.meta.provider, job.plan, o.tokensPerChunk, o) - 1);
   if (f?.type === 'stall') wait += (f.beforeFirstMs ?? 0) + (f.ms ?? 0);
   if (!(await pause(wait, signal))) return 'aborted';
   if (f?.type === 'drop') return cut(job);
   const body = completionBody(job.meta, job.plan);
+  if (f?.type === 'finish') {
+    const choice = (body.choices as Array<Record<string, unknown>>)[0] as Record<string, unknown>;
+    const message = choice.message as Record<string, unknown>;
+    message.content = job.plan.contentTokens.slice(0, f.afterChunks).join('');
+    choice.finish_reason = f.reason;
+  }
   if (f?.type === 'malformed' || f?.type === 'truncate') {
     const text = JSON.stringify(body);
     res.writeHead(200, { 'content-type': 'application/json', ...job.headers });
@@ -161,7 +175,7 @@ async function streamed(job: ResponseJob): Promise<Outcome> {
 
   let sent = 0;
   let struck = false;
-  for (const { chunk, final } of streamEvents(meta, job.plan, o.tokensPerChunk)) {
+  for (const { chunk, final } of streamEvents(meta, job.plan, o.tokensPerChunk, o)) {
     // Faults strike before the finish chunk at the latest, so they always leave the answer incomplete.
     if (f && strikeAt !== undefined && !struck && (sent >= strikeAt || final)) {
       struck = true;
@@ -183,6 +197,15 @@ async function streamed(job: ResponseJob): Promise<Outcome> {
         case 'truncate':
           res.end();
           return 'fault';
+        case 'finish': {
+          const end =
+            meta.provider === 'glm'
+              ? glmFinishChunk(meta, job.plan, f.reason, true)
+              : kimiFinishChunk(meta, job.plan, f.reason);
+          if (!(await w.event(JSON.stringify(end))) || !(await w.event('[DONE]'))) return 'aborted';
+          res.end();
+          return 'fault';
+        }
       }
     }
     if (sent > 0) {

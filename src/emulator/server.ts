@@ -22,8 +22,10 @@ import { respond, sendJson } from './respond.js';
 import { knownModel, modelList, responseMeta } from './wire.js';
 
 const BODY_LIMIT = 8 * 1024 * 1024;
+// The paths mirror the real hosts' (GLM's Coding Plan has its own), under one prefix per provider.
 const BASES: ReadonlyArray<[ProviderName, string]> = [
   ['glm', '/glm/api/paas/v4'],
+  ['glm', '/glm/api/coding/paas/v4'],
   ['kimi', '/kimi/v1'],
 ];
 
@@ -94,9 +96,9 @@ class EmulatorServer extends EventEmitter<EmulatorEvents> implements Emulator {
     });
   }
 
-  baseURL(provider: ProviderName): string {
-    const base = BASES.find(([p]) => p === provider)?.[1] ?? '';
-    return this.url + base;
+  baseURL(provider: ProviderName, endpoint?: 'coding'): string {
+    const base = BASES.find(([p, b]) => p === provider && (endpoint === 'coding') === b.includes('/coding/'));
+    return this.url + (base?.[1] ?? '');
   }
 
   script(faults: ReadonlyArray<FaultSpec | null>): void {
@@ -180,6 +182,9 @@ class EmulatorServer extends EventEmitter<EmulatorEvents> implements Emulator {
       startedAt: performance.now(),
     };
     this.log.push(record);
+    // A long-running emulator (a benchmark, `exai emulator`) must not keep every request it saw.
+    if (this.log.length > this.options.maxRecords)
+      this.log.splice(0, this.log.length - this.options.maxRecords);
     const controller = this.track(res, record);
     const headers = { 'x-request-id': `emu-${record.seq}` };
     const fail = (status: number, body: unknown) => {
@@ -197,7 +202,11 @@ class EmulatorServer extends EventEmitter<EmulatorEvents> implements Emulator {
       return fail(404, provider ? requestError(provider, 'not-found') : { error: { message: 'Not found' } });
     }
     if (!record.hasAuth) return fail(401, requestError(provider, 'auth'));
-    if (isModels) return fail(200, modelList(provider));
+    if (isModels) {
+      const listing = this.options.modelListing?.[provider];
+      if (listing === null) return fail(404, requestError(provider, 'not-found'));
+      return fail(200, modelList(provider, listing));
+    }
     const reject = (reason: ErrorReason, detail: string) => fail(400, requestError(provider, reason, detail));
     if (raw === 'too-large') return fail(413, requestError(provider, 'too-large'));
 

@@ -1,6 +1,7 @@
 // GLM and Kimi wire JSON: stream chunks, non-streaming completions, usage and model lists. Pure.
 // Shapes follow /work/shared/research/provider-wire-formats.md (GLM 2026 variant with `object`).
 import { randomBytes } from 'node:crypto';
+import { modelsOf } from '../providers/catalog.js';
 import type { ProviderName } from '../types.js';
 import type { AnswerPlan } from './answer.js';
 import { group } from './text.js';
@@ -74,7 +75,10 @@ function kimiChunk(meta: ResponseMeta, delta: Json, finish: string | null = null
   };
 }
 
-/** Tool-call deltas: the whole call at once, or a head with empty arguments then fragments. */
+/**
+ * Tool-call deltas: the whole call at once, or a head with empty arguments then fragments. GLM
+ * without `tool_stream` (2026) sends each whole call with `index: -1`.
+ */
 function toolDeltas(plan: AnswerPlan, provider: ProviderName): Json[][] {
   const out: Json[][] = [];
   plan.toolCalls.forEach((call, index) => {
@@ -82,8 +86,9 @@ function toolDeltas(plan: AnswerPlan, provider: ProviderName): Json[][] {
     const name = call.function.name;
     if (frags.length === 0) {
       // GLM without tool_stream: one delta with the full arguments, key order as recorded.
+      const i = provider === 'glm' ? -1 : index;
       out.push([
-        { id: call.id, index, type: 'function', function: { name, arguments: call.function.arguments } },
+        { id: call.id, index: i, type: 'function', function: { name, arguments: call.function.arguments } },
       ]);
       return;
     }
@@ -97,14 +102,50 @@ function toolDeltas(plan: AnswerPlan, provider: ProviderName): Json[][] {
   return out;
 }
 
+/** Wire variations of one stream that real responses show. */
+export interface StreamShape {
+  /** Usage in its own `choices: []` chunk after the finish chunk (Kimi: in the choice too). */
+  separateUsage: boolean;
+}
+
+/** The top-level `choices: []` chunk that carries only usage. */
+function usageChunk(meta: ResponseMeta, plan: AnswerPlan): Json {
+  return {
+    id: meta.id,
+    created: meta.created,
+    object: 'chat.completion.chunk',
+    model: meta.model,
+    choices: [],
+    usage: usage(meta.provider, plan),
+  };
+}
+
+/** GLM's closing chunk: `finish_reason` with an empty content delta, usage unless it comes apart. */
+export function glmFinishChunk(
+  meta: ResponseMeta,
+  plan: AnswerPlan,
+  reason: string,
+  withUsage: boolean,
+): Json {
+  const finish = { index: 0, finish_reason: reason, delta: { role: 'assistant', content: '' } };
+  return glmChunk(meta, finish, withUsage ? { usage: usage('glm', plan) } : {});
+}
+
+/** Kimi's closing chunk: usage inside the finishing choice. */
+export function kimiFinishChunk(meta: ResponseMeta, plan: AnswerPlan, reason: string): Json {
+  return kimiChunk(meta, {}, reason, { usage: usage('kimi', plan) });
+}
+
 /**
  * The chunks of a streamed answer, lazily (an answer may be millions of tokens), ending with
- * the finish chunk. `data: [DONE]` is framing, not a chunk, and is left to the writer.
+ * the finish chunk (and a usage chunk after it where the shape asks). `data: [DONE]` is framing,
+ * not a chunk, and is left to the writer.
  */
 export function* streamEvents(
   meta: ResponseMeta,
   plan: AnswerPlan,
   tokensPerChunk: number,
+  shape: StreamShape = { separateUsage: false },
 ): Generator<StreamEvent> {
   const reasoning = group(plan.reasoningTokens, tokensPerChunk);
   const content = group(plan.contentTokens, tokensPerChunk);
@@ -120,10 +161,21 @@ export function* streamEvents(
     for (const c of content) {
       yield { chunk: glmChunk(meta, { index: 0, delta: { role: 'assistant', content: c } }), final: false };
     }
-    for (const t of tools)
-      yield { chunk: glmChunk(meta, { index: 0, delta: { tool_calls: t } }), final: false };
-    const finish = { index: 0, finish_reason: plan.finishReason, delta: { role: 'assistant', content: '' } };
-    yield { chunk: glmChunk(meta, finish, { usage: usage('glm', plan) }), final: true };
+    // A whole (one-frame) tool call carries the finish reason itself; its usage follows apart.
+    const oneFrame = tools.length > 0 && plan.argumentFragments.every((f) => f.length === 0);
+    for (const [i, t] of tools.entries()) {
+      const last = oneFrame && i === tools.length - 1;
+      const choice = last
+        ? { index: 0, finish_reason: plan.finishReason, delta: { tool_calls: t } }
+        : { index: 0, delta: { tool_calls: t } };
+      yield { chunk: glmChunk(meta, choice), final: last };
+    }
+    if (oneFrame) {
+      yield { chunk: usageChunk(meta, plan), final: false };
+      return;
+    }
+    yield { chunk: glmFinishChunk(meta, plan, plan.finishReason, !shape.separateUsage), final: true };
+    if (shape.separateUsage) yield { chunk: usageChunk(meta, plan), final: false };
     return;
   }
   // Kimi: the role only on the first chunk, explicit nulls, usage inside the finishing choice.
@@ -131,15 +183,23 @@ export function* streamEvents(
   for (const r of reasoning) yield { chunk: kimiChunk(meta, { reasoning_content: r }), final: false };
   for (const c of content) yield { chunk: kimiChunk(meta, { content: c }), final: false };
   for (const t of tools) yield { chunk: kimiChunk(meta, { tool_calls: t }), final: false };
-  yield { chunk: kimiChunk(meta, {}, plan.finishReason, { usage: usage('kimi', plan) }), final: true };
+  yield { chunk: kimiFinishChunk(meta, plan, plan.finishReason), final: true };
+  if (shape.separateUsage) yield { chunk: usageChunk(meta, plan), final: false };
 }
 
 /** How many chunks `streamEvents` yields, without building them. */
-export function countEvents(provider: ProviderName, plan: AnswerPlan, tokensPerChunk: number): number {
+export function countEvents(
+  provider: ProviderName,
+  plan: AnswerPlan,
+  tokensPerChunk: number,
+  shape: StreamShape = { separateUsage: false },
+): number {
   const per = Math.max(1, tokensPerChunk);
   const text = Math.ceil(plan.reasoningTokens.length / per) + Math.ceil(plan.contentTokens.length / per);
   const tools = plan.argumentFragments.reduce((n, f) => n + (f.length === 0 ? 1 : f.length + 1), 0);
-  return text + tools + 1 + (provider === 'kimi' ? 1 : 0);
+  const oneFrame = provider === 'glm' && tools > 0 && plan.argumentFragments.every((f) => f.length === 0);
+  if (oneFrame) return text + tools + 1;
+  return text + tools + 1 + (provider === 'kimi' ? 1 : 0) + (shape.separateUsage ? 1 : 0);
 }
 
 /** A non-streaming `chat.completion`; both providers put usage at the top level here. */
@@ -160,9 +220,14 @@ export function completionBody(meta: ResponseMeta, plan: AnswerPlan): Json {
   return body;
 }
 
+/** The ids each provider's `GET /models` lists: the catalog's current models. */
 export const MODEL_IDS: Record<ProviderName, readonly string[]> = {
-  glm: ['glm-4.6', 'glm-4.5', 'glm-4.5-air', 'glm-4.5-flash'],
-  kimi: ['kimi-k2-0905-preview', 'kimi-k2-turbo-preview', 'kimi-k2-thinking', 'moonshot-v1-8k'],
+  glm: modelsOf('glm')
+    .filter((m) => m.status === 'current')
+    .map((m) => m.id),
+  kimi: modelsOf('kimi')
+    .filter((m) => m.status === 'current')
+    .map((m) => m.id),
 };
 
 /** Whether the provider would accept this model id. */
@@ -173,10 +238,10 @@ export function knownModel(provider: ProviderName, model: string): boolean {
 }
 
 /** An OpenAI-style `GET /models` list. */
-export function modelList(provider: ProviderName): Json {
+export function modelList(provider: ProviderName, ids: readonly string[] = MODEL_IDS[provider]): Json {
   const owner = provider === 'glm' ? 'z-ai' : 'moonshot';
   return {
     object: 'list',
-    data: MODEL_IDS[provider].map((id) => ({ id, object: 'model', created: 1_760_000_000, owned_by: owner })),
+    data: ids.map((id) => ({ id, object: 'model', created: 1_760_000_000, owned_by: owner })),
   };
 }

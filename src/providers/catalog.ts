@@ -3,10 +3,10 @@
 import type { Config } from '../config/index.js';
 import type { ProviderName } from '../types.js';
 import { GLM_DEFAULT, GLM_MODELS } from './catalog/glm.js';
-import { KIMI_DEFAULT, KIMI_MODELS } from './catalog/kimi.js';
-import type { ModelInfo, ModelStatus, ReasoningMode } from './catalog/types.js';
+import { KIMI_DEFAULT, KIMI_MODELS, KIMI_RETIRED } from './catalog/kimi.js';
+import type { ModelInfo, ModelStatus, ReasoningMode, RetiredModel } from './catalog/types.js';
 
-export type { ModelInfo, ModelStatus, ReasoningMode } from './catalog/types.js';
+export type { ModelInfo, ModelStatus, ReasoningMode, RetiredModel } from './catalog/types.js';
 
 export const MODELS: readonly ModelInfo[] = [...GLM_MODELS, ...KIMI_MODELS];
 
@@ -17,6 +17,15 @@ export const DEFAULT_MODELS: Readonly<Record<ProviderName, string>> = {
 };
 
 const BY_ID = new Map(MODELS.map((m) => [m.id, m]));
+
+/** Ids the providers have retired (GLM re-routes its old ids instead of retiring them). */
+export const RETIRED: readonly RetiredModel[] = KIMI_RETIRED;
+
+/** The retirement of `id`, if the provider retired it. */
+export function findRetired(id: string): RetiredModel | undefined {
+  const key = id.trim().toLowerCase();
+  return RETIRED.find((r) => r.id === key);
+}
 
 export function modelsOf(provider: ProviderName): ModelInfo[] {
   return MODELS.filter((m) => m.provider === provider);

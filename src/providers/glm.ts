@@ -11,23 +11,28 @@ import { baseBody, errorFromBody, type Provider } from './provider.js';
 import { checkCatalogLimits } from './request-rules.js';
 
 const FINISH: FinishReasons = {
-  map: { sensitive: 'content_filter' },
+  // model_context_window_exceeded: seen from GLM-4.7 and GLM-5 (any-llm#1200); the answer ran out of room.
+  map: { sensitive: 'content_filter', model_context_window_exceeded: 'length' },
   fail: { network_error: 'GLM reported finish_reason "network_error": the inference failed' },
 };
 const CHUNK = { usageFromChoice: false, finish: FINISH };
 
 const THINKING_TYPES = new Set(['enabled', 'disabled']);
 
-/** A 401 names the other family of endpoints: Coding Plan keys work only on /api/coding/paas/v4. */
+/**
+ * A key of the other plan is refused with 401, or (seen on both hosts) with 429 code 1113, the code
+ * that also means "insufficient balance": name the other family of endpoints.
+ */
 function authHint(baseURL: string | undefined) {
-  return (status: number): string | undefined => {
-    if (status !== 401 || baseURL === undefined) return undefined;
+  return (status: number, code: string | undefined): string | undefined => {
+    if (baseURL === undefined || !(status === 401 || code === '1113')) return undefined;
     const coding = /\/api\/coding\/paas\//.test(baseURL);
-    const china = /bigmodel\.cn/.test(baseURL) || endpointOf('glm', baseURL)?.endsWith('china') === true;
+    const china = /bigmodel\.cn/.test(baseURL);
     const other = coding ? (china ? 'china' : 'global') : china ? 'coding-china' : 'coding';
+    const cause = code === '1113' ? 'insufficient balance, or ' : '';
     return coding
-      ? `this is the GLM Coding Plan endpoint; a pay-as-you-go API key needs GLM_ENDPOINT=${other}`
-      : `a GLM Coding Plan key works only on the Coding Plan endpoint: set GLM_ENDPOINT=${other}`;
+      ? `${cause}a pay-as-you-go API key on the GLM Coding Plan endpoint: such a key needs GLM_ENDPOINT=${other}`
+      : `${cause}a GLM Coding Plan key, which works only on the Coding Plan endpoint: set GLM_ENDPOINT=${other}`;
   };
 }
 

@@ -22,7 +22,15 @@ function authHint(baseURL: string | undefined) {
 
 export const kimi: Provider = {
   name: 'kimi',
-  buildBody: baseBody,
+  buildBody(params, model, stream) {
+    const body = baseBody(params, model, stream);
+    // Moonshot deprecated `max_tokens` for `max_completion_tokens` (K2.6 is reported to ignore the old name).
+    if (body.max_tokens !== undefined) {
+      body.max_completion_tokens ??= body.max_tokens;
+      delete body.max_tokens;
+    }
+    return body;
+  },
   // Partial mode: the reply continues the prefix and does not repeat it.
   continuation(messages, partial) {
     const prefill: ChatMessage = { role: 'assistant', content: partial, partial: true };

@@ -27,3 +27,13 @@ export interface ModelInfo {
   checked: string;
   source: string;
 }
+
+/** A model id the provider has retired (requests with it fail), with the model to use instead. */
+export interface RetiredModel {
+  id: string;
+  provider: ProviderName;
+  /** YYYY-MM-DD, as the provider announced it. */
+  retired: string;
+  use: string;
+  source: string;
+}
