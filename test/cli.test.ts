@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, emulatorAnswer, startEmulator } from '../src/emulator/index.js';
+import { MODELS } from '../src/providers/catalog.js';
 import { TEST_KEY, testEnv } from './helpers/setup.js';
 
 const BIN = resolve(import.meta.dirname, '../dist/cli/main.js');
@@ -216,10 +217,14 @@ describe('exai models and help', () => {
   it('lists every model with context window, streaming and key status', async () => {
     const run = await exai(['models'], testEnv(emu, { KIMI_API_KEY: '', KIMI_STREAM_ENABLED: 'no' }));
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/glm\s+glm-4\.6 \(default\)\s+200K\s+yes\s+on\s+set/);
-    expect(run.stdout).toMatch(/kimi\s+moonshot-v1-8k\s+8K\s+no\s+off\s+missing/);
+    expect(run.stdout).toMatch(
+      /glm\s+glm-4\.6 \(default\)\s+200K\s+128K\s+optional\s+none\s+legacy\s+2026-12-01/,
+    );
+    expect(run.stdout).toMatch(/kimi\s+kimi-k3\s+1M\s+1M\s+always\s+video\s+current\s+2026-12-01/);
+    expect(run.stdout).toMatch(/^glm: .*key set, streaming on$/m);
+    expect(run.stdout).toMatch(/^kimi: .*key missing, streaming off$/m);
     const json = JSON.parse((await exai(['models', '--json'])).stdout);
-    expect(json).toHaveLength(11);
+    expect(json).toHaveLength(MODELS.length);
   });
 
   it('--help works for every command and exits 0', async () => {

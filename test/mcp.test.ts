@@ -67,7 +67,7 @@ describe('exai serve (stdio, SDK v2 client)', () => {
       ].sort(),
     );
     expect(chat?.inputSchema.required).toEqual(['prompt']);
-    expect(props.model?.description).toContain('kimi-k2-0905-preview');
+    expect(props.model?.description).toContain('kimi-k2.6');
     expect(props.model?.description).toMatch(/glm-\* → GLM/);
   });
 
@@ -258,7 +258,7 @@ describe('exai serve (stdio, SDK v2 client)', () => {
     expect(body).toMatchObject({
       model: 'kimi-k2-turbo-preview',
       temperature: 0.3,
-      max_tokens: 5,
+      max_completion_tokens: 5,
       messages: [
         { role: 'system', content: 'Be brief.' },
         { role: 'user', content: 'short' },
@@ -390,7 +390,7 @@ describe('exai serve (stdio) errors', () => {
       'glm',
       'glm-9',
       400,
-      /^glm API error 400 .* — "glm-9" is not a model exai knows; glm models: glm-4\.6, /,
+      /^glm API error 400 .* — "glm-9" is not a model exai knows; glm models: glm-5\.3, glm-5\.3-flash, /,
     ],
   ] as const)(
     'turns a %s %s HTTP %d into an error result without the key',
@@ -447,7 +447,8 @@ describe('exai serve (stdio) info tools', () => {
       keySet: true,
       streaming: true,
     });
-    expect(textOf(result)).toContain('kimi-k2-0905-preview — 256K context, default');
+    expect(textOf(result)).toContain('glm-4.6 — 200K context, 128K output, reasoning, legacy, default');
+    expect(textOf(result)).toContain('kimi-k3 — 1M context, 1M output, always reasons, vision (video)');
   });
 
   it('version names the package, protocol, Node and configured providers', async () => {

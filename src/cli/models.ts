@@ -1,7 +1,7 @@
 // `exai models`: the catalog with this configuration (defaults, streaming, key), and with `--live`
 // what each provider's own `GET /models` lists now.
 import type { Config } from '../config/index.js';
-import { type ModelRow, modelRows, withLive } from '../providers/catalog.js';
+import { type ModelRow, modelRows, tokensLabel, withLive } from '../providers/catalog.js';
 import { type LiveListing, liveModels } from '../providers/live-models.js';
 import { sharedTransport } from '../providers/transport.js';
 import type { ProviderName } from '../types.js';
@@ -14,8 +14,6 @@ export interface ModelsTable {
   text: string;
 }
 
-const k = (n: number) => (n >= 1_000_000 ? `${Math.round(n / 100_000) / 10}M` : `${Math.round(n / 1024)}K`);
-
 export function modelsTable(config: Config, live?: LiveListing[]): ModelsTable {
   const rows = live ? withLive(modelRows(config), live) : modelRows(config);
   const header = ['provider', 'model', 'context', 'output', 'reasoning', 'vision', 'status', 'checked'];
@@ -24,8 +22,8 @@ export function modelsTable(config: Config, live?: LiveListing[]): ModelsTable {
     const cells = [
       r.provider,
       `${r.model}${r.default ? ' (default)' : ''}`,
-      k(r.contextWindow),
-      k(r.maxOutput),
+      tokensLabel(r.contextWindow),
+      tokensLabel(r.maxOutput),
       r.reasoning,
       r.vision,
       r.status,

@@ -1,6 +1,6 @@
 // The data behind `listmodels` and `version`: pure functions of the configuration.
 import { type Config, chooseProvider } from '../config/index.js';
-import { modelRows, withLive } from '../providers/catalog.js';
+import { modelRows, tokensLabel, withLive } from '../providers/catalog.js';
 import { type LiveListing, liveModels } from '../providers/live-models.js';
 import type { Transport } from '../providers/transport.js';
 import type { ProviderName } from '../types.js';
@@ -35,10 +35,7 @@ export function listModelsText(data: ListModelsOutput): string {
     const listing = data.live?.find((l) => l.provider === provider);
     if (listing) lines.push(`  live: ${listing.note}`);
     for (const r of rows) {
-      const notes = [
-        `${Math.round(r.contextWindow / 1024)}K context`,
-        `${Math.round(r.maxOutput / 1024)}K output`,
-      ];
+      const notes = [`${tokensLabel(r.contextWindow)} context`, `${tokensLabel(r.maxOutput)} output`];
       if (r.reasoning !== 'none') notes.push(r.reasoning === 'always' ? 'always reasons' : 'reasoning');
       if (r.vision !== 'none') notes.push(`vision (${r.vision})`);
       if (r.status === 'legacy') notes.push('legacy');

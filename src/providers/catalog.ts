@@ -80,3 +80,9 @@ export function withLive(
     return set ? { ...r, listed: set.has(r.model) } : r;
   });
 }
+
+/** A token count as the providers write it: 200K, 128K, 1M. */
+export function tokensLabel(n: number): string {
+  if (n >= 1_048_576 && n % 1_048_576 === 0) return `${n / 1_048_576}M`;
+  return n % 1024 === 0 ? `${n / 1024}K` : `${Math.round(n / 1000)}K`;
+}

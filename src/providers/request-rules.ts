@@ -24,6 +24,9 @@ export function checkCatalogLimits(params: ChatCompletionCreateParams, model: st
     throw new UsageError(`${model} always reasons: thinking cannot be disabled (omit "thinking")`);
   }
   const effort = params.reasoning_effort;
+  if (effort !== undefined && info.reasoningEfforts?.length === 0) {
+    throw new UsageError(`${model} does not take reasoning_effort (leave it out)`);
+  }
   if (
     effort !== undefined &&
     info.reasoningEfforts !== undefined &&

@@ -17,6 +17,10 @@ export function testEnv(emu: Emulator, extra: Record<string, string> = {}): Reco
     KIMI_API_KEY: TEST_KEY,
     GLM_BASE_URL: emu.baseURL('glm'),
     KIMI_BASE_URL: emu.baseURL('kimi'),
+    // The defaults the suites' expected answers are computed for: a GLM model that reasons and a plain
+    // Kimi one (to the emulator an id is only a seed; the catalog's own defaults are tested on their own).
+    GLM_DEFAULT_MODEL: 'glm-4.6',
+    KIMI_DEFAULT_MODEL: 'kimi-k2-0905-preview',
     EXAI_LOG_LEVEL: 'silent',
     ...extra,
   };

@@ -1,11 +1,12 @@
 // GLM (Z.ai / BigModel) models. Data only: one row per model id, with the date and source it was checked.
-// Model ids rotate; an id missing here is still sent as it is. "200K" is 202,752 tokens and "1M"
-// 1,048,576 in the providers' own figures. glm-5.4 is left out: no Z.ai page documents it (only
+// Model ids rotate; an id missing here is still sent as it is. Z.ai states limits as "200K", "1M",
+// "128K": 200K is kept as 200,000 (catalogs disagree between 200,000 and 204,800), the others as
+// powers of two (1,048,576 and 131,072). glm-5.4 is left out: no Z.ai page documents it (only
 // third-party client catalogs do), so nothing here may claim its limits.
 import type { ModelInfo } from './types.js';
 
 const CHECKED = '2026-12-01';
-const K200 = 202_752;
+const K200 = 200_000;
 const M1 = 1_048_576;
 const K128 = 131_072;
 
