@@ -16,8 +16,6 @@ export const ENDPOINTS = {
   },
 } as const satisfies Record<ProviderName, Record<string, string>>;
 
-export type EndpointName<P extends ProviderName = ProviderName> = keyof (typeof ENDPOINTS)[P] & string;
-
 export function endpointNames(provider: ProviderName): string[] {
   return Object.keys(ENDPOINTS[provider]);
 }
@@ -26,11 +24,4 @@ export function endpointNames(provider: ProviderName): string[] {
 export function endpointURL(provider: ProviderName, name: string): string | undefined {
   const table: Record<string, string> = ENDPOINTS[provider];
   return Object.hasOwn(table, name) ? table[name] : undefined;
-}
-
-/** The endpoint name a base URL belongs to (by its path, whatever the host), for error hints. */
-export function endpointOf(provider: ProviderName, baseURL: string): string | undefined {
-  const url = baseURL.replace(/\/+$/, '');
-  for (const [name, base] of Object.entries(ENDPOINTS[provider])) if (url === base) return name;
-  return undefined;
 }

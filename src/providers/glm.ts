@@ -5,7 +5,6 @@
 import { UsageError } from '../errors.js';
 import type { ChatMessage } from '../types.js';
 import { findModel } from './catalog.js';
-import { endpointOf } from './endpoints.js';
 import { type FinishReasons, toChunk, toCompletion } from './normalize.js';
 import { baseBody, errorFromBody, type Provider } from './provider.js';
 import { checkCatalogLimits } from './request-rules.js';
