@@ -13,6 +13,7 @@ import {
   type Transport,
   UsageError,
 } from '../src/index.js';
+import { connectStdio, serverEnv, textOf } from './helpers/mcp.js';
 import { TEST_KEY, testClient, testEnv, user } from './helpers/setup.js';
 
 let emu: Emulator;
@@ -346,5 +347,37 @@ describe('exai models --live and endpoint errors (CLI)', () => {
     expect(run.stderr).toMatch(
       /GLM_ENDPOINT: expected one of global, china, coding, coding-china, got "codeing"/,
     );
+  });
+});
+
+describe('listmodels with live (MCP)', () => {
+  it('marks what the provider no longer lists, and says when a provider has no listing', async () => {
+    emu.setOptions({ modelListing: { glm: null, kimi: ['kimi-k2.6'] } });
+    const conn = await connectStdio(serverEnv(emu));
+    try {
+      const result = await conn.client.callTool({ name: 'listmodels', arguments: { live: true } });
+      const data = result.structuredContent as {
+        models: Array<{ model: string; listed?: boolean }>;
+        live: Array<{ provider: string; listed: string[] | null; note: string }>;
+      };
+      expect(data.live).toEqual([
+        {
+          provider: 'glm',
+          listed: null,
+          note: 'the provider serves no model listing (GET /models answered 404)',
+        },
+        { provider: 'kimi', listed: ['kimi-k2.6'], note: '1 model listed by the provider' },
+      ]);
+      expect(data.models.find((m) => m.model === 'kimi-k3')?.listed).toBe(false);
+      expect(data.models.find((m) => m.model === 'glm-5.3')).not.toHaveProperty('listed');
+      expect(textOf(result)).toMatch(/kimi-k3 — .*NOT listed by the provider now/);
+      expect(textOf(result)).toContain('live: the provider serves no model listing');
+      // Without live, no provider is asked.
+      const before = emu.requests.length;
+      await conn.client.callTool({ name: 'listmodels', arguments: {} });
+      expect(emu.requests.length).toBe(before);
+    } finally {
+      await conn.close();
+    }
   });
 });

@@ -40,7 +40,11 @@ export async function liveModels(
     if (res.status < 200 || res.status >= 300) return none(`GET /models failed with HTTP ${res.status}`);
     const ids = idsOf(text);
     if (ids === undefined) return none('GET /models answered something that is not a model list');
-    return { provider, listed: ids, note: `${ids.length} models listed by the provider` };
+    return {
+      provider,
+      listed: ids,
+      note: `${ids.length} model${ids.length === 1 ? '' : 's'} listed by the provider`,
+    };
   } catch (error) {
     const why = signal.aborted ? `no answer within ${timeoutMs} ms` : (error as Error).message;
     return none(`GET /models failed: ${why}`);
