@@ -629,3 +629,65 @@ describe('connections', () => {
     expect(own.openSockets()).toBe(0);
   });
 });
+
+describe('2026 wire shapes and bounds', () => {
+  it('keeps only the last maxRecords requests, while seq keeps counting', async () => {
+    const own = await startEmulator({ maxRecords: 3 });
+    for (let i = 0; i < 5; i++) await call(own, 'glm', ask('glm-4.5-flash', { stream: false }));
+    expect(own.requests.map((r) => r.seq)).toEqual([3, 4, 5]);
+    await own.close();
+  });
+
+  it('sends usage in a choices: [] chunk after the finish when asked', async () => {
+    const own = await startEmulator({ separateUsage: true });
+    for (const provider of ['glm', 'kimi'] as const) {
+      const model = provider === 'glm' ? 'glm-4.5-flash' : 'kimi-k2.6';
+      const cs = chunks((await call(own, provider, ask(model))).text);
+      const finish = cs.at(-2);
+      expect(finish?.choices[0]?.finish_reason).toBe('stop');
+      expect(cs.at(-1)?.choices).toEqual([]);
+      expect(cs.at(-1)?.usage?.total_tokens).toBeGreaterThan(0);
+      // Kimi keeps usage in the choice too; GLM only sends it apart.
+      const inChoice = (finish?.choices[0] as unknown as { usage?: unknown } | undefined)?.usage;
+      expect(inChoice !== undefined).toBe(provider === 'kimi');
+      expect(finish?.usage).toBeUndefined();
+    }
+    await own.close();
+  });
+
+  it('reasons by default for the GLM-5 generation and Kimi K2.6, and always for K3 and GLM-5.3', () => {
+    const reasoning = (provider: ProviderName, model: string, extra: Record<string, unknown> = {}) =>
+      emulatorAnswer(provider, ask(model, extra)).reasoning.length > 0;
+    expect(reasoning('glm', 'glm-5.1')).toBe(true);
+    expect(reasoning('glm', 'glm-5.1', { thinking: { type: 'disabled' } })).toBe(false);
+    expect(reasoning('glm', 'glm-5.3', { thinking: { type: 'disabled' } })).toBe(true);
+    expect(reasoning('glm', 'glm-6-preview')).toBe(true);
+    expect(reasoning('kimi', 'kimi-k2.6')).toBe(true);
+    expect(reasoning('kimi', 'kimi-k2.6', { thinking: { type: 'disabled' } })).toBe(false);
+    expect(reasoning('kimi', 'kimi-k3', { thinking: { type: 'disabled' } })).toBe(true);
+    expect(reasoning('kimi', 'kimi-k2-0905-preview')).toBe(false);
+  });
+
+  it('ends a stream with a scripted finish reason after N chunks', async () => {
+    emu.script([{ type: 'finish', reason: 'network_error', afterChunks: 3 }]);
+    const cs = chunks((await call(emu, 'glm', ask('glm-4.5-flash'))).text);
+    expect(cs).toHaveLength(4);
+    expect(cs.at(-1)?.choices[0]?.finish_reason).toBe('network_error');
+    expect(() => emu.script([{ type: 'finish', afterChunks: 1 } as never])).toThrow(/needs a reason/);
+  });
+
+  it('serves the GLM Coding Plan path and a 404 for a provider without a model listing', async () => {
+    const own = await startEmulator({ modelListing: { glm: null } });
+    const res = await fetch(`${own.baseURL('glm', 'coding')}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify(ask('glm-4.5-flash', { stream: false })),
+    });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { object: string }).object).toBe('chat.completion');
+    expect(own.requests.at(-1)?.path).toBe('/glm/api/coding/paas/v4/chat/completions');
+    const list = await call(own, 'glm', null, { method: 'GET', path: '/models' });
+    expect(list.status).toBe(404);
+    await own.close();
+  });
+});
