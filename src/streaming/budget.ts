@@ -61,8 +61,9 @@ export class RequestBudget {
       return { kind: 'continue', backoff: undefined };
     }
     if (f.answered) {
-      if (this.units === 0 || this.stalled >= this.maxStalled) return { kind: 'stop' };
+      // The failed request was a continuation that brought nothing: the answer is stuck.
       this.stalled++;
+      if (this.units === 0 || this.stalled >= this.maxStalled) return { kind: 'stop' };
       return { kind: 'continue', backoff: this.spend() };
     }
     if (this.units > 0) return { kind: 'fresh', backoff: this.spend() };
