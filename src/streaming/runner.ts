@@ -260,7 +260,7 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
           });
           await sleep(wait, run.signal);
         } else {
-          o.logger.warn('stream broke mid-answer; asking the provider to continue', {
+          o.logger.warn('stream broke after new text; asking the provider to continue', {
             reason: describe(error),
             contentChars: agg.contentLength,
           });
