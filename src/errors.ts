@@ -11,9 +11,13 @@ export type ErrorCode =
   | 'aborted'
   | 'output_limit';
 
+/**
+ * `code` is one of the ErrorCode values, except on an APIError whose provider sent its own code
+ * ("1113", "rate_limit_reached_error", ...): that code is what a caller tests.
+ */
 export class ExaiError extends Error {
-  readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  readonly code: ErrorCode | (string & {});
+  constructor(code: ErrorCode | (string & {}), message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ExaiError';
     this.code = code;
@@ -38,6 +42,7 @@ export class UsageError extends ExaiError {
 
 export interface APIErrorInit {
   provider: ProviderName;
+  /** The HTTP status; 200 for an error frame inside a stream or a 200 error body. */
   status: number;
   providerCode?: string | undefined;
   providerMessage?: string | undefined;
@@ -45,9 +50,20 @@ export interface APIErrorInit {
   retryAfterMs?: number | undefined;
   /** What the user can do about it (e.g. which endpoint a key belongs to), appended to the message. */
   hint?: string | undefined;
+  /** The error arrived in-band (an `error` frame in the stream or a 200 body), not as a status. */
+  inBand?: boolean;
+  /** From the provider's error-code table: another attempt may succeed. */
+  retryable: boolean;
+  /** A 4xx saying the model or endpoint does not stream. */
+  streamRefused?: boolean;
+  /** What the provider's code means, from the table, when known. */
+  meaning?: string | undefined;
 }
 
-/** The provider answered with an HTTP error status. */
+/**
+ * The provider refused the request: an HTTP error status or an in-band error frame. `code` is the
+ * provider's own code when it sent one ("1113" out of credit, "1302" slow down), else "api".
+ */
 export class APIError extends ExaiError {
   readonly provider: ProviderName;
   readonly status: number;
@@ -55,15 +71,20 @@ export class APIError extends ExaiError {
   readonly providerMessage: string | undefined;
   readonly requestId: string | undefined;
   readonly retryAfterMs: number | undefined;
+  readonly inBand: boolean;
+  readonly retryable: boolean;
+  readonly streamRefused: boolean;
+  readonly meaning: string | undefined;
+  /** Set by the stream runner: the call had made other requests before it ended with this error. */
+  retried = false;
 
   constructor(init: APIErrorInit) {
     const detail = [init.providerCode && `code ${init.providerCode}`, init.providerMessage]
       .filter(Boolean)
       .join(': ');
-    super(
-      'api',
-      `${init.provider} API error ${init.status}${detail ? ` (${detail})` : ''}${init.hint ? `; ${init.hint}` : ''}`,
-    );
+    const where = init.inBand ? 'API error in the response' : `API error ${init.status}`;
+    const hint = init.hint ? `; ${init.hint}` : '';
+    super(init.providerCode ?? 'api', `${init.provider} ${where}${detail ? ` (${detail})` : ''}${hint}`);
     this.name = 'APIError';
     this.provider = init.provider;
     this.status = init.status;
@@ -71,11 +92,10 @@ export class APIError extends ExaiError {
     this.providerMessage = init.providerMessage;
     this.requestId = init.requestId;
     this.retryAfterMs = init.retryAfterMs;
-  }
-
-  /** 408, 409, 429 and 5xx are worth another attempt (as openai-node and the zai SDK do). */
-  get retryable(): boolean {
-    return this.status === 408 || this.status === 409 || this.status === 429 || this.status >= 500;
+    this.inBand = init.inBand ?? false;
+    this.retryable = init.retryable;
+    this.streamRefused = init.streamRefused ?? false;
+    this.meaning = init.meaning;
   }
 }
 

@@ -151,6 +151,8 @@ export interface ChatMetadata {
   ttftMs: number | null;
   durationMs: number;
   retries: number;
+  /** HTTP requests the call made in all (DESIGN §3, v2). */
+  requests: number;
   fallback: FallbackInfo | null;
   recovered: boolean;
   interrupted: boolean;

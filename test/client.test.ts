@@ -161,7 +161,9 @@ describe.each(['glm', 'kimi'] as const)('%s streaming', (provider) => {
     expect(result.content).toBe(emulatorAnswer(provider, { model, messages }).content);
     expect(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe(result.content);
     expect(result.metadata.streamed).toBe(false);
-    expect(result.metadata.retries).toBe(1);
+    // One retry, then the fallback: three requests, two beyond the first.
+    expect(result.metadata.requests).toBe(3);
+    expect(result.metadata.retries).toBe(2);
     expect(result.metadata.fallback?.reason).toMatch(/503/);
     expect(result.metadata.fallback?.afterChunks).toBe(0);
     transport.close();

@@ -50,10 +50,11 @@ function call(emu: Emulator, provider: ProviderName, body: unknown, o: Call = {}
   });
 }
 
-/** The payloads of `data:` events, comments skipped; tolerates CRLF. */
+/** The payloads of `data:` events (named ones like `event: error` too), comments skipped; tolerates CRLF. */
 function dataEvents(text: string): string[] {
   return text
     .split(/\r?\n\r?\n/)
+    .map((e) => e.replace(/^event: [^\r\n]*\r?\n/, ''))
     .filter((e) => e.startsWith('data: '))
     .map((e) => e.slice('data: '.length));
 }
@@ -443,7 +444,9 @@ describe('faults', () => {
     const r = await call(emu, provider, ask(provider === 'glm' ? 'glm-4.6' : 'kimi-k2-0905-preview'));
     expect(r.status).toBe(200);
     expect(dataEvents(r.text)).toHaveLength(5);
-    expect(dataEvents(r.text)[4]).toBe(frame);
+    expect(JSON.parse(dataEvents(r.text)[4] ?? '').error).toEqual(JSON.parse(frame).error);
+    // GLM names the event and puts a request id beside the error.
+    expect(r.text.includes('event: error')).toBe(provider === 'glm');
   });
 
   it('no-done: sends the finish chunk but no [DONE]; truncate: ends cleanly before the finish chunk', async () => {

@@ -28,8 +28,8 @@ afterAll(async () => {
 });
 
 describe('fault matrix: CLI', () => {
-  it.each(matrixRows(FAULT_CASES))('%s', async (_name, c, provider, mode, e) => {
-    prepareEmulator(emu, c);
+  it.each(matrixRows(FAULT_CASES, 'cli'))('%s', async (_name, c, provider, mode, e) => {
+    prepareEmulator(emu, c, provider);
     const prompt = `matrix ${c.name} ${provider} ${mode}`;
     const args = [
       BIN,
@@ -65,7 +65,7 @@ describe('fault matrix: CLI', () => {
     if (stdout.trim()) seen.result = JSON.parse(stdout);
     const lastLine = stderr.trim().split('\n').at(-1) ?? '';
     if (code !== 0) seen.error = seen.result?.error?.message ?? lastLine;
-    checkOutcome(prompt, provider, e, seen);
+    checkOutcome(emu, prompt, provider, c, e, seen);
     const expectedCode = e.result === 'exact' ? 0 : c.cancelAfterChunks !== undefined ? 130 : 1;
     expect(code, stderr).toBe(expectedCode);
     expect(stdout + stderr).not.toContain(TEST_KEY);

@@ -1,12 +1,12 @@
 // Fault matrix, library consumer: every row × provider × streaming on/off through `for await`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../src/emulator/index.js';
-import { createClient, createTransport, loadConfig } from '../src/index.js';
+import { APIError, createClient, createTransport, loadConfig } from '../src/index.js';
 import { FAULT_CASES, MATRIX_ENV } from './faults/cases.js';
 import {
   checkOutcome,
   expectNoOpenSockets,
-  MATRIX_MODEL,
+  matrixRequest,
   matrixRows,
   type Observed,
   prepareEmulator,
@@ -22,8 +22,8 @@ afterAll(async () => {
 });
 
 describe('fault matrix: library', () => {
-  it.each(matrixRows(FAULT_CASES))('%s', async (_name, c, provider, mode, e) => {
-    prepareEmulator(emu, c);
+  it.each(matrixRows(FAULT_CASES, 'library'))('%s', async (_name, c, provider, mode, e) => {
+    prepareEmulator(emu, c, provider);
     const transport = createTransport();
     const config = loadConfig({ env: testEnv(emu, { ...MATRIX_ENV, ...c.env }), dotenvDir: false });
     const client = createClient(provider, { config, transport, streamEnabled: mode === 'stream' });
@@ -32,7 +32,7 @@ describe('fault matrix: library', () => {
     const seen: Observed = {};
     try {
       const stream = await client.chat.completions.create(
-        { model: MATRIX_MODEL[provider], messages: [{ role: 'user', content: prompt }], stream: true },
+        { ...matrixRequest(c, prompt, provider), stream: true },
         { signal: controller.signal },
       );
       let shown = '';
@@ -50,8 +50,14 @@ describe('fault matrix: library', () => {
       seen.result = await stream.finalResult();
     } catch (error) {
       seen.error = String(error);
+      if (error instanceof APIError) {
+        seen.code = error.code;
+        seen.requestId = error.requestId;
+        // Retried means the call made other requests before it gave up with this error.
+        expect(error.retried).toBe(e.requests > 1);
+      }
     }
-    checkOutcome(prompt, provider, e, seen);
+    checkOutcome(emu, prompt, provider, c, e, seen);
     expect(String(seen.error ?? '')).not.toContain('SECRET');
     transport.close();
     await expectNoOpenSockets(emu);

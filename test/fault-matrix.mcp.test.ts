@@ -34,8 +34,8 @@ interface Structured {
 }
 
 describe('fault matrix: MCP', () => {
-  it.each(matrixRows(FAULT_CASES))('%s', async (_name, c, provider, mode, e) => {
-    prepareEmulator(emu, c);
+  it.each(matrixRows(FAULT_CASES, 'mcp'))('%s', async (_name, c, provider, mode, e) => {
+    prepareEmulator(emu, c, provider);
     const server = await connectStdio(
       serverEnv(emu, { ...MATRIX_ENV, EXAI_PROGRESS_INTERVAL_MS: '20', ...c.env }),
     );
@@ -57,7 +57,9 @@ describe('fault matrix: MCP', () => {
           },
         },
       );
-      const sc = (result as { structuredContent?: Structured }).structuredContent;
+      // exai's details travel in _meta["exai/result"] (DESIGN §6, v2), formerly in structuredContent.
+      const r = result as { structuredContent?: Structured; _meta?: Record<string, unknown> };
+      const sc = (r._meta?.['exai/result'] as Structured | undefined) ?? r.structuredContent;
       if (result.isError || !sc) seen.error = textOf(result);
       else {
         seen.result = {
@@ -80,13 +82,13 @@ describe('fault matrix: MCP', () => {
     if (c.cancelAfterChunks !== undefined) {
       // A cancelled MCP call gets no result (the spec says so): what was shown is a prefix.
       expect(seen.error).toMatch(/abort/i);
-      const full = expectedAnswer(prompt, provider);
+      const full = expectedAnswer(prompt, provider, c).content;
       expect(shown.length).toBeGreaterThan(0);
       expect(full.startsWith(shown)).toBe(true);
       expect(shown.length).toBeLessThan(full.length);
     } else {
       if (seen.result) seen.shown = shown;
-      checkOutcome(prompt, provider, e, seen);
+      checkOutcome(emu, prompt, provider, c, e, seen);
     }
     expect(`${seen.error ?? ''}${server.stderr()}`).not.toContain(TEST_KEY);
     await server.close();

@@ -224,7 +224,8 @@ describe('errorFromBody', () => {
       body: '{"error":{"code":"1113","message":"Insufficient balance or no resource package. Please recharge."}}',
       code: '1113',
       message: 'Insufficient balance or no resource package. Please recharge.',
-      retryable: true,
+      // Out of credit stays out of credit: never retried, whatever the 429 suggests.
+      retryable: false,
     },
     {
       name: 'GLM 400 prompt too long (1261)',
@@ -293,7 +294,8 @@ describe('errorFromBody', () => {
     const error = errorFromBody(provider, status, body, {});
     expect(error).toBeInstanceOf(APIError);
     expect(error).toMatchObject({
-      code: 'api',
+      // The provider's own code is the error's code: "1113" (out of credit) vs "1302" (slow down).
+      code,
       provider,
       status,
       providerCode: code,

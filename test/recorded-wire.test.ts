@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  APIError,
   createClient,
   createTransport,
   loadConfig,
@@ -20,7 +21,9 @@ interface Recorded {
   provider: ProviderName;
   model: string;
   source: string;
-  expected: {
+  /** A stream that is an error from its first frame: what the error must carry. */
+  error?: { code: string; requestId: string; message: string };
+  expected?: {
     content: string;
     reasoning: string;
     toolCalls: unknown[];
@@ -33,6 +36,14 @@ interface Recorded {
 const DIR = new URL('./fixtures/recorded/', import.meta.url);
 const MANIFEST: Recorded[] = JSON.parse(readFileSync(new URL('manifest.json', DIR), 'utf8'));
 const bytesOf = (r: Recorded) => new Uint8Array(readFileSync(new URL(r.file, DIR)));
+const ANSWERS = MANIFEST.filter((r) => r.expected);
+const ERRORS = MANIFEST.filter((r) => r.error);
+
+/** The answer a manifest entry expects (entries without one are errors, tested apart). */
+function expected(r: Recorded): NonNullable<Recorded['expected']> {
+  if (!r.expected) throw new Error(`${r.file} has no expected answer`);
+  return r.expected;
+}
 
 let replay: Replay;
 let transport: Transport;
@@ -60,6 +71,7 @@ it('the manifest covers every fixture file, each with a source', () => {
   for (const r of MANIFEST) {
     expect(r.source.length).toBeGreaterThan(20);
     expect(bytesOf(r).length).toBeGreaterThan(0);
+    expect(Boolean(r.expected) !== Boolean(r.error)).toBe(true);
   }
 });
 
@@ -70,7 +82,7 @@ const FRAMINGS: Array<[Framing, number]> = [
   ['bytes', 0],
 ];
 
-describe.each(MANIFEST)('$file', (r) => {
+describe.each(ANSWERS)('$file', (r) => {
   it.each(FRAMINGS)('through the library, framed %s (seed %i)', async (framing, seed) => {
     replay.play(bytesOf(r), framing, seed);
     const config = loadConfig({ env: env(), dotenvDir: false });
@@ -83,13 +95,14 @@ describe.each(MANIFEST)('$file', (r) => {
     let seen = '';
     for await (const chunk of stream) seen += chunk.choices[0]?.delta?.content ?? '';
     const result = await stream.finalResult();
-    expect(seen).toBe(r.expected.content);
-    expect(result.content).toBe(r.expected.content);
-    expect(result.reasoning).toBe(r.expected.reasoning);
-    expect(result.toolCalls).toEqual(r.expected.toolCalls);
-    expect(result.usage).toEqual(r.expected.usage);
-    expect(result.finishReason).toBe(r.expected.finishReason);
-    expect(result.metadata.providerFinishReason).toBe(r.expected.providerFinishReason);
+    const e = expected(r);
+    expect(seen).toBe(e.content);
+    expect(result.content).toBe(e.content);
+    expect(result.reasoning).toBe(e.reasoning);
+    expect(result.toolCalls).toEqual(e.toolCalls);
+    expect(result.usage).toEqual(e.usage);
+    expect(result.finishReason).toBe(e.finishReason);
+    expect(result.metadata.providerFinishReason).toBe(e.providerFinishReason);
     expect(result.metadata).toMatchObject({ streamed: true, interrupted: false, retries: 0 });
     expect(replay.requests).toHaveLength(1);
   });
@@ -111,17 +124,18 @@ function exai(args: string[]) {
 }
 
 describe('through the CLI (exai chat --json), cut at random points', () => {
-  it.each(MANIFEST)('$file', async (r) => {
+  it.each(ANSWERS)('$file', async (r) => {
+    const e = expected(r);
     replay.play(bytesOf(r), 'random', 99);
     const run = await exai(['chat', '--json', '--model', r.model, 'replay']);
     expect(run.code).toBe(0);
     const result = JSON.parse(run.stdout);
     expect(result).toMatchObject({
-      content: r.expected.content,
-      reasoning: r.expected.reasoning,
-      toolCalls: r.expected.toolCalls,
-      usage: r.expected.usage,
-      finishReason: r.expected.finishReason,
+      content: e.content,
+      reasoning: e.reasoning,
+      toolCalls: e.toolCalls,
+      usage: e.usage,
+      finishReason: e.finishReason,
     });
     expect(replay.requests).toHaveLength(1);
   });
@@ -136,7 +150,8 @@ describe('through the MCP chat tool (stdio), one byte per write', () => {
     await conn.close();
   });
 
-  it.each(MANIFEST)('$file', async (r) => {
+  it.each(ANSWERS)('$file', async (r) => {
+    const e = expected(r);
     replay.play(bytesOf(r), 'bytes');
     const result = (await conn.client.callTool({
       name: 'chat',
@@ -144,14 +159,47 @@ describe('through the MCP chat tool (stdio), one byte per write', () => {
     })) as { _meta?: Record<string, unknown>; structuredContent?: Record<string, unknown> };
     // The details: `_meta["exai/result"]` where the server puts them there, else structuredContent.
     const details = (result._meta?.['exai/result'] ?? result.structuredContent) as Record<string, unknown>;
-    expect(textOf(result)).toBe(r.expected.content);
+    expect(textOf(result)).toBe(e.content);
     expect(details).toMatchObject({
-      content: r.expected.content,
+      content: e.content,
       // An answer without reasoning carries no reasoning field.
-      ...(r.expected.reasoning ? { reasoning: r.expected.reasoning } : {}),
-      finish_reason: r.expected.finishReason,
-      usage: r.expected.usage,
+      ...(e.reasoning ? { reasoning: e.reasoning } : {}),
+      finish_reason: e.finishReason,
+      usage: e.usage,
     });
+    expect(replay.requests).toHaveLength(1);
+  });
+});
+
+describe.each(ERRORS)('$file: an error from the first frame', (r) => {
+  const error = r.error as NonNullable<Recorded['error']>;
+
+  it.each(FRAMINGS)(
+    "library, framed %s (seed %i): one request, the code and the frame's request id",
+    async (framing, seed) => {
+      replay.play(bytesOf(r), framing, seed);
+      const config = loadConfig({ env: env(), dotenvDir: false });
+      const client = createClient(r.provider, { config, transport });
+      const failure = await client.chat.completions
+        .create({ model: r.model, messages: [{ role: 'user', content: 'replay' }], stream: true })
+        .then((stream) => stream.finalResult())
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(failure).toBeInstanceOf(APIError);
+      expect(failure).toMatchObject({ code: error.code, requestId: error.requestId });
+      expect((failure as Error).message).toContain(error.message);
+      expect(replay.requests).toHaveLength(1);
+    },
+  );
+
+  it('CLI: exit 1, one line naming the code', async () => {
+    replay.play(bytesOf(r), 'random', 5);
+    const run = await exai(['chat', '--model', r.model, 'replay']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(error.code);
+    expect(run.stderr).not.toContain(TEST_KEY);
     expect(replay.requests).toHaveLength(1);
   });
 });

@@ -181,7 +181,7 @@ describe('stream endings', () => {
     const { result, shown } = await run();
     expect(result.content).toBe('Hello world. More.');
     expect(shown).toBe(result.content);
-    expect(result.metadata).toMatchObject({ recovered: true, retries: 1, interrupted: false });
+    expect(result.metadata).toMatchObject({ recovered: true, retries: 2, requests: 3, interrupted: false });
   });
 });
 

@@ -59,7 +59,10 @@ function buildProgram(): Command {
         'kimi',
       ]),
     )
-    .option('--model <id>', 'model id, e.g. glm-5.3 or kimi-k2.6 (default: the provider default; see exai models)')
+    .option(
+      '--model <id>',
+      'model id, e.g. glm-5.3 or kimi-k2.6 (default: the provider default; see exai models)',
+    )
     .option('--system <text>', 'system prompt')
     .option(
       '--temperature <t>',

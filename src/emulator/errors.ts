@@ -90,7 +90,57 @@ export function gatewayHtml(status: number): string {
   return `<html>\r\n<head><title>${text}</title></head>\r\n<body>\r\n<center><h1>${text}</h1></center>\r\n</body>\r\n</html>\r\n`;
 }
 
-/** An in-band error frame's JSON, sent as `data: ...` after HTTP 200. */
-export function errorFrame(provider: ProviderName): Json {
-  return provider === 'glm' ? GLM_OVERLOADED : KIMI_OVERLOADED;
+/** Typical messages for provider codes (research notes on both providers' error bodies). */
+const MESSAGES: Record<ProviderName, Record<string, string>> = {
+  glm: {
+    '1002':
+      'Invalid Authentication Token, please confirm the correct transmission of the Authentication Token',
+    '1113': 'Insufficient balance or no resource package. Please recharge.',
+    '1211': 'Unknown Model, please check the model code.',
+    '1261': 'Prompt too long',
+    '1301':
+      'System detected potentially unsafe or sensitive content in input or generation. Please avoid using prompts that may generate sensitive content. Thank you for your cooperation.',
+    '1302': 'High concurrency usage of this API, please reduce concurrency or try again later',
+    '1303': 'High frequency usage of this API, please reduce frequency or try again later',
+    '1305': 'The service may be temporarily overloaded, please try again later',
+  },
+  kimi: {
+    invalid_authentication_error: 'Invalid Authentication',
+    exceeded_current_quota_error:
+      'Your account is suspended due to insufficient balance, please recharge your account or check your plan and billing details',
+    rate_limit_reached_error:
+      'Your account org-emulator request reached organization max concurrency: 1, please try again after 1 seconds',
+    engine_overloaded_error: 'The engine is currently overloaded, please try again later',
+  },
+};
+
+/** A provider-shaped error body for `code` (GLM digits, Kimi an error type). */
+export function codeError(provider: ProviderName, code: string, message?: string): Json {
+  const text = message ?? MESSAGES[provider][code] ?? `emulated error ${code}`;
+  return provider === 'glm' ? glm(code, text) : kimi(code, text);
 }
+
+/** A 400 refusing `stream: true` (wording as OpenAI-compatible servers put it; synthesised). */
+export function streamUnsupported(provider: ProviderName, model: string): Json {
+  return provider === 'glm'
+    ? glm('1210', `The model ${model} does not support stream output, please call it with stream=false`)
+    : kimi('invalid_request_error', `Invalid request: the model ${model} does not support streaming`);
+}
+
+/**
+ * An in-band error frame's JSON, sent as `data: ...` after HTTP 200. GLM puts the request id
+ * beside the error; Kimi's frames (undocumented) carry the error alone.
+ */
+export function errorFrame(
+  provider: ProviderName,
+  code?: string,
+  message?: string,
+  requestId?: string,
+): Json {
+  if (code === undefined) return provider === 'glm' ? withId(GLM_OVERLOADED, requestId) : KIMI_OVERLOADED;
+  const body = codeError(provider, code, message);
+  return provider === 'glm' ? withId(body, requestId) : body;
+}
+
+const withId = (body: Json, requestId: string | undefined): Json =>
+  requestId === undefined ? body : { ...body, request_id: requestId };

@@ -11,6 +11,22 @@ export interface FaultOverrides {
 interface FaultBase extends FaultOverrides {
   /** Apply the fault only to `stream: true` requests; other requests are answered normally. */
   onlyStream?: boolean;
+  /**
+   * The fault sits at one spot of the answer (a token the model cannot get past): a continuation
+   * request meets it at once, before any new text. Without it, `afterChunks` counts per response.
+   */
+  sameSpot?: boolean;
+  /** GLM's quirk: a first chunk with `content: "\n"` before the answer (streaming only). */
+  leadingNewline?: boolean;
+  /** Leave the answer's text out (a model that answers with a tool call only). */
+  noText?: boolean;
+}
+
+/** A provider's own error code: GLM digits ("1302"), Kimi an error type ("rate_limit_reached_error"). */
+export interface ProviderCode {
+  code?: string;
+  /** The provider's message; a typical one for `code` by default. */
+  message?: string;
 }
 
 /**
@@ -21,16 +37,28 @@ export type FaultSpec = FaultBase &
   (
     | { type: 'none' }
     | { type: 'drop'; afterChunks: number }
-    | { type: 'status'; status: number; retryAfter?: string; body?: Record<string, unknown> }
+    | ({ type: 'status'; status: number; retryAfter?: string; body?: Record<string, unknown> } & ProviderCode)
     | { type: 'stall'; ms?: number; beforeFirstMs?: number; afterChunks?: number }
     | { type: 'malformed'; afterChunks: number }
-    | { type: 'error-frame'; afterChunks: number }
+    | ({
+        type: 'error-frame';
+        afterChunks: number;
+        /** The frame's `request_id` (GLM); by default derived from the response's x-request-id. */
+        requestId?: string;
+      } & ProviderCode)
     | { type: 'no-done' }
     | { type: 'truncate'; afterChunks: number }
-    | { type: 'refuse-stream'; mode: 'json' | 'status' }
+    /** json: a gateway ignoring `stream`; status: 503; unsupported: a 400 saying streaming is not supported. */
+    | { type: 'refuse-stream'; mode: 'json' | 'status' | 'unsupported' }
     | { type: 'hang' }
     /** The answer ends after `afterChunks` with this finish reason (GLM `network_error`, `sensitive`). */
     | { type: 'finish'; reason: string; afterChunks: number }
+    /** The connection is cut after `afterToolDeltas` tool-call chunks (default 1): a half tool call. */
+    | { type: 'break-tool-call'; afterToolDeltas?: number }
+    /** The tool-call chunks are left out; the stream still ends with `finish_reason: "tool_calls"`. */
+    | { type: 'tool-calls-no-call' }
+    /** Every argument fragment of a tool call carries a new id (a relay renumbering calls). */
+    | { type: 'tool-id-change' }
   );
 
 export type FaultType = FaultSpec['type'];
@@ -47,6 +75,9 @@ const TYPES: ReadonlySet<string> = new Set<FaultType>([
   'refuse-stream',
   'hang',
   'finish',
+  'break-tool-call',
+  'tool-calls-no-call',
+  'tool-id-change',
 ]);
 
 const isCount = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0;
@@ -56,7 +87,7 @@ const isOptionalCount = (v: unknown) => v === undefined || isCount(v);
 export function checkFault(spec: FaultSpec): void {
   const s = spec as FaultSpec & Record<string, unknown>;
   if (!TYPES.has(s.type)) throw new TypeError(`emulator: unknown fault type ${JSON.stringify(s.type)}`);
-  const counts = ['afterChunks', 'ms', 'beforeFirstMs', 'words', 'paceMs'] as const;
+  const counts = ['afterChunks', 'ms', 'beforeFirstMs', 'words', 'paceMs', 'afterToolDeltas'] as const;
   for (const key of counts) {
     if (!isOptionalCount(s[key]))
       throw new TypeError(`emulator: fault ${s.type}.${key} must be an integer >= 0`);
@@ -78,14 +109,18 @@ export function checkFault(spec: FaultSpec): void {
   if (s.type === 'status' && !(Number.isInteger(s.status) && s.status >= 400 && s.status <= 599)) {
     throw new TypeError('emulator: status fault needs an HTTP status 400-599');
   }
-  if (s.type === 'refuse-stream' && s.mode !== 'json' && s.mode !== 'status') {
-    throw new TypeError("emulator: refuse-stream mode must be 'json' or 'status'");
+  if (s.type === 'refuse-stream' && !['json', 'status', 'unsupported'].includes(s.mode)) {
+    throw new TypeError("emulator: refuse-stream mode must be 'json', 'status' or 'unsupported'");
+  }
+  for (const key of ['code', 'message', 'requestId'] as const) {
+    if (s[key] !== undefined && typeof s[key] !== 'string')
+      throw new TypeError(`emulator: fault ${s.type}.${key} must be a string`);
   }
 }
 
 /** Whether `spec` changes how a request with this `stream` flag is answered. */
 export function faultApplies(spec: FaultSpec, stream: boolean): boolean {
-  if (spec.type === 'none') return false;
+  if (spec.type === 'none') return stream && spec.leadingNewline === true;
   if (spec.type === 'refuse-stream' || spec.onlyStream) return stream;
   return true;
 }

@@ -5,7 +5,7 @@ import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { AnswerPlan } from './answer.js';
-import { errorFrame, gatewayHtml, statusError } from './errors.js';
+import { codeError, errorFrame, gatewayHtml, statusError, streamUnsupported } from './errors.js';
 import type { FaultSpec } from './faults.js';
 import {
   completionBody,
@@ -111,6 +111,35 @@ class EventWriter {
   }
 }
 
+/** The error frame a fault asks for; its request id differs from the header's, as a relay's would. */
+function frameOf(job: ResponseJob, f: FaultSpec & { type: 'error-frame' }): Record<string, unknown> {
+  const id = f.requestId ?? `frame-${job.headers['x-request-id'] ?? job.meta.id}`;
+  return errorFrame(job.meta.provider, f.code, f.message, id);
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The first choice's delta of a chunk the wire layer built. */
+function deltaOf(chunk: Json): Json | undefined {
+  const choices = chunk.choices;
+  const first = Array.isArray(choices) ? choices[0] : undefined;
+  return isObject(first) && isObject(first.delta) ? first.delta : undefined;
+}
+
+/** GLM's leading `content: "\n"` chunk, in the provider's own chunk shape. */
+function newlineChunk(meta: ResponseJob['meta']): Json {
+  const delta = { role: 'assistant', content: '\n' };
+  const choice = meta.provider === 'kimi' ? { index: 0, delta, finish_reason: null } : { index: 0, delta };
+  return {
+    id: meta.id,
+    object: 'chat.completion.chunk',
+    created: meta.created,
+    model: meta.model,
+    choices: [choice],
+  };
+}
+
 function statusResponse(job: ResponseJob, status: number, retryAfter?: string, body?: unknown): Outcome {
   const headers = { ...job.headers, ...(retryAfter !== undefined ? { 'retry-after': retryAfter } : {}) };
   if (body === undefined && (status === 502 || status === 504)) {
@@ -136,13 +165,17 @@ async function whole(job: ResponseJob): Promise<Outcome> {
     o.paceMs * Math.max(0, countEvents(job.meta.provider, job.plan, o.tokensPerChunk, o) - 1);
   if (f?.type === 'stall') wait += (f.beforeFirstMs ?? 0) + (f.ms ?? 0);
   if (!(await pause(wait, signal))) return 'aborted';
-  if (f?.type === 'drop') return cut(job);
+  if (f?.type === 'drop' || f?.type === 'break-tool-call') return cut(job);
   const body = completionBody(job.meta, job.plan);
-  if (f?.type === 'finish') {
-    const choice = (body.choices as Array<Record<string, unknown>>)[0] as Record<string, unknown>;
-    const message = choice.message as Record<string, unknown>;
-    message.content = job.plan.contentTokens.slice(0, f.afterChunks).join('');
-    choice.finish_reason = f.reason;
+  const choice = (body.choices as Json[])[0];
+  const message = choice?.message;
+  if (isObject(message)) {
+    if (f?.type === 'tool-calls-no-call') delete message.tool_calls;
+    if (f?.noText) message.content = '';
+    if (f?.type === 'finish' && choice) {
+      message.content = job.plan.contentTokens.slice(0, f.afterChunks).join('');
+      choice.finish_reason = f.reason;
+    }
   }
   if (f?.type === 'malformed' || f?.type === 'truncate') {
     const text = JSON.stringify(body);
@@ -151,7 +184,7 @@ async function whole(job: ResponseJob): Promise<Outcome> {
     return 'fault';
   }
   // GLM has been seen answering HTTP 200 with an error body; give Kimi the same for symmetry.
-  sendJson(res, 200, f?.type === 'error-frame' ? errorFrame(job.meta.provider) : body, job.headers);
+  sendJson(res, 200, f?.type === 'error-frame' ? frameOf(job, f) : body, job.headers);
   return f ? 'fault' : 'completed';
 }
 
@@ -171,11 +204,37 @@ async function streamed(job: ResponseJob): Promise<Outcome> {
   } else if (f && 'afterChunks' in f) {
     strikeAt = f.afterChunks;
   }
+  // A fault at a spot of the answer is met again at once by a request continuing past it.
+  if (f?.sameSpot && job.plan.continuation && strikeAt !== undefined) strikeAt = 0;
   if (!(await pause(before, signal))) return 'aborted';
 
   let sent = 0;
   let struck = false;
+  let toolChunks = 0;
+  if (f?.leadingNewline) {
+    if (!(await w.event(JSON.stringify(newlineChunk(meta))))) return 'aborted';
+    sent++;
+  }
   for (const { chunk, final } of streamEvents(meta, job.plan, o.tokensPerChunk, o)) {
+    const delta = deltaOf(chunk);
+    // GLM's one-frame tool call is also the finish chunk (`final`).
+    const tools = Array.isArray(delta?.tool_calls) ? (delta.tool_calls as Json[]) : undefined;
+    if (f?.noText && !final && typeof delta?.content === 'string' && delta.content !== '') continue;
+    if (tools && f?.type === 'tool-calls-no-call') {
+      if (!final) continue;
+      // The one-frame call carries the finish: keep the finish, drop the call.
+      delete (delta as Json).tool_calls;
+    }
+    if (f?.type === 'break-tool-call' && (tools || final) && toolChunks >= (f.afterToolDeltas ?? 1)) {
+      await Promise.race([w.flushed, untilAborted(signal)]);
+      return cut(job);
+    }
+    if (tools) {
+      toolChunks++;
+      if (f?.type === 'tool-id-change' && toolChunks > 1) {
+        for (const t of tools) t.id = `call_renamed_${toolChunks}`;
+      }
+    }
     // Faults strike before the finish chunk at the latest, so they always leave the answer incomplete.
     if (f && strikeAt !== undefined && !struck && (sent >= strikeAt || final)) {
       struck = true;
@@ -191,7 +250,10 @@ async function streamed(job: ResponseJob): Promise<Outcome> {
           res.end();
           return 'fault';
         case 'error-frame':
-          await w.event(JSON.stringify(errorFrame(meta.provider)));
+          // GLM names the event (`event: error`); Kimi's frames, undocumented, are plain data.
+          await w.write(
+            `${meta.provider === 'glm' ? `event: error${w.nl}` : ''}data: ${JSON.stringify(frameOf(job, f))}${w.nl}${w.nl}`,
+          );
           res.end();
           return 'fault';
         case 'truncate':
@@ -224,13 +286,19 @@ async function streamed(job: ResponseJob): Promise<Outcome> {
 /** Answers a validated chat-completion request, applying its fault. */
 export async function respond(job: ResponseJob): Promise<Outcome> {
   const f = job.fault;
-  if (f?.type === 'status') return statusResponse(job, f.status, f.retryAfter, f.body);
+  if (f?.type === 'status') {
+    const body = f.body ?? (f.code ? codeError(job.meta.provider, f.code, f.message) : undefined);
+    return statusResponse(job, f.status, f.retryAfter, body);
+  }
   if (f?.type === 'hang') {
     await untilAborted(job.signal);
     return 'fault';
   }
   if (f?.type === 'refuse-stream' && job.stream) {
     // 'json': a gateway that ignores `stream` and answers with a whole completion.
+    if (f.mode === 'unsupported') {
+      return statusResponse(job, 400, undefined, streamUnsupported(job.meta.provider, job.meta.model));
+    }
     return f.mode === 'json' ? whole(job) : statusResponse(job, 503);
   }
   return job.stream ? streamed(job) : whole(job);

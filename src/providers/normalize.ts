@@ -80,7 +80,7 @@ export function toChunk(
   state: ChunkState = newChunkState(),
 ): ChatCompletionChunk | ErrorFrame {
   if (!isObject(raw)) throw new TypeError('chunk is not a JSON object');
-  if (isObject(raw.error)) return errorFrame(raw.error);
+  if (isObject(raw.error)) return errorFrame(raw.error, raw.request_id);
   const choices = raw.choices;
   if (!Array.isArray(choices)) throw new TypeError('chunk has no choices array');
   for (const c of choices) {
@@ -113,13 +113,15 @@ export function toChunk(
   return raw as unknown as ChatCompletionChunk;
 }
 
-function errorFrame(e: Json): ErrorFrame {
+/** GLM puts the request id beside the error: `{"error":{...},"request_id":"..."}`. */
+function errorFrame(e: Json, requestId: unknown): ErrorFrame {
   return {
     error: {
       message: typeof e.message === 'string' ? e.message : JSON.stringify(e),
       ...(e.code !== undefined ? { code: String(e.code) } : {}),
       ...(typeof e.type === 'string' ? { type: e.type } : {}),
     },
+    ...(typeof requestId === 'string' ? { requestId } : {}),
   };
 }
 

@@ -8,11 +8,14 @@ import type {
   ToolCall,
   Usage,
 } from '../types.js';
+import { classify, retryAfterFromMessage } from './error-codes.js';
 import type { ChunkState } from './normalize.js';
 
 /** An in-band `{"error": {...}}` frame received inside an HTTP 200 stream. */
 export interface ErrorFrame {
   error: { code?: string; message: string; type?: string };
+  /** GLM puts the request id beside the error: `{"error":{...},"request_id":"..."}`. */
+  requestId?: string;
 }
 
 export interface Completion {
@@ -124,14 +127,53 @@ export function errorFromBody(
     // Gateways answer HTML or plain text; keep a short, single-line excerpt.
   }
   if (message === undefined && bodyText.trim()) message = bodyText.replace(/\s+/g, ' ').trim().slice(0, 200);
-  const requestId = headers['x-request-id'] ?? headers['x-log-id'] ?? headers['request-id'];
+  const requestId = headerRequestId(headers);
   return new APIError({
     provider,
     status,
     providerCode: code,
     providerMessage: message,
-    requestId: Array.isArray(requestId) ? requestId[0] : requestId,
-    retryAfterMs: parseRetryAfter(headers['retry-after']),
+    requestId: requestIdFromBody(bodyText) ?? requestId,
+    retryAfterMs: parseRetryAfter(headers['retry-after']) ?? retryAfterFromMessage(message),
     hint: hint?.(status, code),
+    ...classify(provider, status, code, message),
+  });
+}
+
+function headerRequestId(headers: Record<string, string | string[] | undefined>): string | undefined {
+  const id = headers['x-request-id'] ?? headers['x-log-id'] ?? headers['request-id'];
+  return Array.isArray(id) ? id[0] : id;
+}
+
+function requestIdFromBody(bodyText: string): string | undefined {
+  if (!bodyText.includes('request_id')) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(bodyText);
+    return isObject(parsed) && typeof parsed.request_id === 'string' ? parsed.request_id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An in-band error (an `error` frame inside a 200 stream, or a 200 body holding an error) as the
+ * same APIError an HTTP status gives, classified by the provider's code.
+ */
+export function errorFromFrame(
+  provider: ProviderName,
+  frame: ErrorFrame,
+  headers: Record<string, string | string[] | undefined> = {},
+): APIError {
+  const code = frame.error.code ?? frame.error.type;
+  const message = frame.error.message;
+  return new APIError({
+    provider,
+    status: 200,
+    inBand: true,
+    providerCode: code,
+    providerMessage: message,
+    requestId: frame.requestId ?? headerRequestId(headers),
+    retryAfterMs: retryAfterFromMessage(message),
+    ...classify(provider, 200, code, message),
   });
 }

@@ -38,7 +38,7 @@ const BLOCK_PIECES = 512;
 
 export class Aggregator {
   private readonly contentText = new TextBuilder();
-  private readonly reasoningText = new TextBuilder();
+  private reasoningText = new TextBuilder();
   /** Created at the first tool-call delta: most answers have none (one Map less per stream). */
   private tools: Map<number, PendingToolCall> | undefined;
   usage: Usage | null = null;
@@ -89,10 +89,30 @@ export class Aggregator {
       call = { id: '', name: '', args: [] };
       this.tools.set(index, call);
     }
-    if (id) call.id = id;
+    // A provider that changes the id mid-call: the first one is what the caller may already hold.
+    if (id && !call.id) call.id = id;
     // Most providers send the name once; one that repeats it whole must not double it.
     if (name) call.name = call.name === '' || call.name === name ? name : call.name + name;
     if (args) call.args.push(args);
+  }
+
+  /**
+   * A new attempt reasons again from the start: the abandoned attempt's reasoning is replaced,
+   * not repeated. Content stays: it was shown and is continued.
+   */
+  restartReasoning(): void {
+    this.reasoningText = new TextBuilder();
+  }
+
+  /**
+   * Forgets the tool calls and finish reason of a broken stream (tool calls are whole or absent)
+   * and returns the calls that were dropped.
+   */
+  dropToolCalls(): ToolCall[] {
+    const calls = this.toolCalls;
+    this.tools = undefined;
+    this.finishReason = null;
+    return calls;
   }
 
   get content(): string {

@@ -3,7 +3,7 @@
 import type { ProviderConfig, Timeouts } from '../config/index.js';
 import { AbortError, abortReason, ConnectionError, ExaiError, StreamError, TimeoutError } from '../errors.js';
 import { newChunkState } from '../providers/normalize.js';
-import { type Completion, isErrorFrame, type Provider } from '../providers/provider.js';
+import { type Completion, errorFromFrame, isErrorFrame, type Provider } from '../providers/provider.js';
 import type { Transport } from '../providers/transport.js';
 import type { ChatCompletionChunk } from '../types.js';
 import { readBody, readText, untilDrainedOrAborted } from './body.js';
@@ -28,7 +28,7 @@ export interface AttemptContext {
 }
 
 export type StreamOutcome =
-  | { kind: 'complete' }
+  | { kind: 'complete'; finishReason: string }
   | { kind: 'stopped' }
   | { kind: 'not-streamed'; completion: Completion };
 
@@ -100,13 +100,17 @@ export async function completeOnce(ctx: AttemptContext, body: Record<string, unk
   ctx.onOpen();
   try {
     const text = await readText(res.body, Number.POSITIVE_INFINITY);
-    return parseCompletion(ctx, text);
+    return parseCompletion(ctx, text, res.headers);
   } catch (error) {
     throw mapNetworkError(ctx, error, ctx.signal);
   }
 }
 
-function parseCompletion(ctx: AttemptContext, text: string): Completion {
+function parseCompletion(
+  ctx: AttemptContext,
+  text: string,
+  headers: Record<string, string | string[] | undefined>,
+): Completion {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -120,10 +124,7 @@ function parseCompletion(ctx: AttemptContext, text: string): Completion {
   // GLM has been seen answering HTTP 200 with an error body instead of a completion.
   const frame =
     typeof raw === 'object' && raw !== null && 'error' in raw ? ctx.provider.normalizeChunk(raw) : undefined;
-  if (frame && isErrorFrame(frame)) {
-    const { code, message } = frame.error;
-    throw new StreamError(ctx.provider.name, 'error-frame', `${code ? `code ${code}: ` : ''}${message}`);
-  }
+  if (frame && isErrorFrame(frame)) throw errorFromFrame(ctx.provider.name, frame, headers);
   let completion: Completion;
   try {
     completion = ctx.provider.normalizeCompletion(raw);
@@ -134,10 +135,8 @@ function parseCompletion(ctx: AttemptContext, text: string): Completion {
       `unreadable completion body: ${(error as Error).message}`,
     );
   }
-  if (completion.failure) {
-    const { code, message } = completion.failure;
-    throw new StreamError(ctx.provider.name, 'error-frame', `code ${code}: ${message}`);
-  }
+  // GLM's `network_error` finish: the inference failed, as an error frame would say.
+  if (completion.failure) throw errorFromFrame(ctx.provider.name, { error: completion.failure }, headers);
   return completion;
 }
 
@@ -167,7 +166,7 @@ export async function streamOnce(
   });
 
   // Once the finish chunk is in, the answer is complete: whatever follows cannot spoil it.
-  const setFault = (error: StreamError) => {
+  const setFault = (error: ExaiError) => {
     if (finishReason !== null) {
       watchdog.finish();
       watchdog.awaitEnd();
@@ -191,12 +190,7 @@ export async function streamOnce(
         new StreamError(ctx.provider.name, 'malformed', `unreadable chunk (${(error as Error).message})`),
       );
     }
-    if (isErrorFrame(parsed)) {
-      const { code, message } = parsed.error;
-      return setFault(
-        new StreamError(ctx.provider.name, 'error-frame', `${code ? `code ${code}: ` : ''}${message}`),
-      );
-    }
+    if (isErrorFrame(parsed)) return setFault(errorFromFrame(ctx.provider.name, parsed, res?.headers));
     received++;
     transform?.(parsed);
     for (const c of parsed.choices) if (c.finish_reason) finishReason = c.finish_reason;
@@ -218,7 +212,7 @@ export async function streamOnce(
       if (type.includes('json')) {
         ctx.onOpen();
         const text = await readText(res.body, Number.POSITIVE_INFINITY);
-        return { kind: 'not-streamed', completion: parseCompletion(ctx, text) };
+        return { kind: 'not-streamed', completion: parseCompletion(ctx, text, res.headers) };
       }
       res.body.destroy();
       throw new StreamError(
@@ -249,11 +243,11 @@ export async function streamOnce(
     if (!stop && !fault) decoder.end();
     if (stop) return { kind: 'stopped' };
     // A finish_reason makes the answer complete, [DONE] or not; without one the stream was cut.
-    if (finishReason !== null) return { kind: 'complete' };
+    if (finishReason !== null) return { kind: 'complete', finishReason };
     throw fault ?? incomplete();
   } catch (error) {
     // The connection dropped (or was closed by us) after the finish chunk: the answer is complete.
-    if (finishReason !== null && !stop) return { kind: 'complete' };
+    if (finishReason !== null && !stop) return { kind: 'complete', finishReason };
     const mapped =
       error instanceof ExaiError && !attempt.signal.aborted
         ? error

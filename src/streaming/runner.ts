@@ -2,13 +2,20 @@
 // by continuation, output limit and deadlines. It hands every chunk on and returns one ChatResult.
 import { performance } from 'node:perf_hooks';
 import type { ProviderConfig, Timeouts } from '../config/index.js';
-import { AbortError, APIError, abortReason, ExaiError, isRetryable, TimeoutError } from '../errors.js';
+import { AbortError, APIError, abortReason, ExaiError, StreamError, TimeoutError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Completion, Provider } from '../providers/provider.js';
 import type { Transport } from '../providers/transport.js';
-import type { ChatCompletionChunk, ChatCompletionCreateParams, ChatMessage, ChatResult } from '../types.js';
+import type {
+  ChatCompletionChunk,
+  ChatCompletionCreateParams,
+  ChatResult,
+  ProviderName,
+  ToolCall,
+} from '../types.js';
 import { Aggregator } from './aggregator.js';
 import { type AttemptContext, AttemptError, completeOnce, streamOnce } from './attempt.js';
+import { RequestBudget } from './budget.js';
 import { OutputLimit } from './limit.js';
 import { type BackoffOptions, backoffDelay, sleep } from './retry.js';
 import { EchoFilter } from './stitch.js';
@@ -22,8 +29,9 @@ export interface RunOptions {
   /** Stream (true) or make one non-streaming request (false). */
   stream: boolean;
   timeouts: Timeouts;
+  /** The call's budget of requests that deliver nothing new (DESIGN §4). */
   maxRetries: number;
-  /** Continuation requests after a stream broke mid-answer. */
+  /** Continuations in a row that deliver nothing new (DESIGN §4: two). */
   maxRecoveries: number;
   maxOutputBytes: number;
   backoff?: BackoffOptions;
@@ -58,12 +66,23 @@ export interface RunOutcome {
 export async function runChat(o: RunOptions): Promise<RunOutcome> {
   const started = performance.now();
   const agg = new Aggregator();
-  const meta = { chunks: 0, retries: 0, ttftMs: null as number | null, streamed: o.stream, recovered: false };
+  const meta = {
+    chunks: 0,
+    requests: 0,
+    ttftMs: null as number | null,
+    streamed: o.stream,
+    recovered: false,
+  };
   let fallback: ChatResult['metadata']['fallback'] = null;
   const limit = new OutputLimit(
     o.maxOutputBytes,
     () => Buffer.byteLength(agg.content) + Buffer.byteLength(agg.reasoning),
   );
+  // Per request: whether it showed new answer text (progress), and whether its reasoning replaces
+  // the reasoning kept so far (a fresh attempt after one that was abandoned).
+  const attempt = { text: false, replacesReasoning: false };
+  // The call has shown answer text beyond whitespace (GLM's leading "\n" is not an answer).
+  let answered = false;
 
   // One signal for the whole run: the caller's cancel or the total deadline, whichever comes first.
   const run = o.controller ?? new AbortController();
@@ -80,10 +99,18 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
 
   const deliver = (chunk: ChatCompletionChunk, received = true): boolean => {
     if (received) meta.chunks++;
-    limit.apply(chunk);
     const delta = chunk.choices[0]?.delta;
+    if (attempt.replacesReasoning && delta?.reasoning_content) {
+      attempt.replacesReasoning = false;
+      agg.restartReasoning();
+    }
+    limit.apply(chunk);
     if (agg.add(chunk) && meta.ttftMs === null && (delta?.content || delta?.reasoning_content)) {
       meta.ttftMs = performance.now() - started;
+    }
+    if (!attempt.text && delta?.content && /\S/.test(delta.content)) {
+      attempt.text = true;
+      answered = true;
     }
     o.onChunk(chunk);
     return !limit.reached;
@@ -127,37 +154,9 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
     deliver(chunk, false);
   };
 
-  /** Runs `attempt` and retries it while it fails before delivering any token. */
-  const withRetries = async <T>(attempt: () => Promise<T>): Promise<T> => {
-    for (let n = 0; ; n++) {
-      try {
-        return await attempt();
-      } catch (raw) {
-        const delivered = raw instanceof AttemptError ? raw.tokens > 0 : false;
-        const error = raw instanceof AttemptError ? raw.error : raw;
-        if (delivered || run.signal.aborted || !isRetryable(error) || n >= o.maxRetries) throw raw;
-        const wait = backoffDelay(n, error instanceof APIError ? error.retryAfterMs : undefined, o.backoff);
-        o.logger.warn('retrying', {
-          provider: o.provider.name,
-          retry: n + 1,
-          waitMs: wait,
-          reason: describe(error),
-        });
-        meta.retries++;
-        await sleep(wait, run.signal);
-      }
-    }
-  };
-
-  const nonStream = async (messages: ChatMessage[]) => {
-    const body = o.provider.buildBody({ ...o.params, messages }, o.model, false);
-    deliverCompletion(await withRetries(() => completeOnce(ctx, body)));
-  };
-
   let failure: unknown;
   try {
-    if (!o.stream) await nonStream(o.params.messages);
-    else await streamWithRecovery();
+    await requests();
   } catch (error) {
     failure = error instanceof AttemptError ? error.error : error;
     // The run's signal may carry a caller's own reason (a ChatStream's controller): ours or AbortError.
@@ -167,10 +166,13 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
     o.signal?.removeEventListener('abort', onCallerAbort);
   }
 
-  async function streamWithRecovery(): Promise<void> {
-    let messages = o.params.messages;
-    // The partial answer a continuation must extend; undefined for a fresh request.
-    let partial: string | undefined;
+  /** Makes requests until one completes or the budget says stop (then throws why). */
+  async function requests(): Promise<void> {
+    const budget = new RequestBudget(o.maxRetries, o.maxRecoveries);
+    let streaming = o.stream;
+    let next: 'fresh' | 'continue' = 'fresh';
+    // A stream broke after delivering something: a later success completes it (`recovered`).
+    let broken = false;
     let filter: EchoFilter | undefined;
     const transform = (chunk: ChatCompletionChunk) => {
       const choice = chunk.choices[0];
@@ -178,53 +180,102 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
       const text = filter.push(choice.delta.content ?? '') + (choice.finish_reason ? filter.flush() : '');
       if (choice.delta.content || text) choice.delta.content = text;
     };
-    // Each attempt gets a fresh filter: text held back by a failed attempt must not leak into the next.
-    const attempt = (body: Record<string, unknown>) => () => {
-      filter = partial === undefined ? undefined : new EchoFilter(partial);
-      return streamOnce(ctx, body, filter && transform);
-    };
-    for (let recoveries = 0; ; recoveries++) {
-      const body = o.provider.buildBody({ ...o.params, messages }, o.model, true);
+    for (;;) {
+      // What was shown is never shown twice: a continuation drops an echo of it, and so does a
+      // fresh request after whitespace only (GLM's leading "\n" comes again).
+      const shown = agg.contentLength > 0 ? agg.content : '';
+      filter = shown ? new EchoFilter(shown) : undefined;
+      const messages =
+        next === 'continue' ? o.provider.continuation(o.params.messages, shown) : o.params.messages;
+      const body = o.provider.buildBody({ ...o.params, messages }, o.model, streaming);
+      attempt.text = false;
+      meta.requests++;
+      let tokens = 0;
+      let error: unknown;
       try {
-        const outcome = await withRetries(attempt(body));
-        if (outcome.kind === 'not-streamed') {
-          fallback = { reason: 'the provider answered without streaming', afterChunks: meta.chunks };
-          meta.streamed = false;
-          deliverCompletion(outcome.completion, filter);
+        if (streaming) {
+          const outcome = await streamOnce(ctx, body, filter && transform);
+          if (outcome.kind === 'not-streamed') {
+            fallback = { reason: 'the provider answered without streaming', afterChunks: meta.chunks };
+            meta.streamed = false;
+            checkCompletion(outcome.completion);
+            deliverCompletion(outcome.completion, filter);
+          } else if (
+            outcome.kind === 'complete' &&
+            outcome.finishReason === 'tool_calls' &&
+            !agg.hasToolCalls
+          ) {
+            throw toolCallsWithoutCall(o.provider.name);
+          }
+        } else {
+          const completion = await completeOnce(ctx, body);
+          checkCompletion(completion);
+          deliverCompletion(completion, filter);
         }
-        if (recoveries > 0) meta.recovered = true;
+        if (broken) meta.recovered = true;
         return;
       } catch (raw) {
-        const error = raw instanceof AttemptError ? raw.error : raw;
-        if (run.signal.aborted) throw raw;
-        const answered = agg.contentLength > 0 || agg.hasToolCalls;
-        if (agg.contentLength === 0 && agg.reasoningLength === 0 && !agg.hasToolCalls) {
-          // Nothing shown yet: give up on streaming and ask once more without it.
-          if (error instanceof APIError && !error.retryable) throw error;
-          o.logger.warn('falling back to a non-streaming request', { reason: describe(error) });
-          fallback = { reason: describe(error), afterChunks: meta.chunks };
-          meta.streamed = false;
-          await nonStream(o.params.messages);
-          return;
-        }
-        // Tool-call arguments cannot be continued reliably; neither can a non-retryable refusal.
-        if (
-          agg.hasToolCalls ||
-          recoveries >= o.maxRecoveries ||
-          (error instanceof APIError && !error.retryable)
-        ) {
-          throw raw;
-        }
-        o.logger.warn('stream broke mid-answer; asking the provider to continue', {
-          reason: describe(error),
-          contentChars: agg.contentLength,
-        });
-        // Only reasoning so far: ask again; otherwise continue from the partial answer.
-        partial = answered ? agg.content : undefined;
-        messages =
-          partial === undefined ? o.params.messages : o.provider.continuation(o.params.messages, partial);
+        error = raw instanceof AttemptError ? raw.error : raw;
+        if (raw instanceof AttemptError) tokens = raw.tokens;
       }
+      if (run.signal.aborted) throw error;
+      if (tokens > 0) broken = true;
+      const halfCall = agg.hasToolCalls || error instanceof ToolCallsWithoutCall;
+      const decision = budget.next({
+        progress: attempt.text,
+        answered,
+        streaming,
+        fatal: error instanceof APIError && !error.retryable && !error.streamRefused,
+        streamRefused: streaming && error instanceof APIError && error.streamRefused,
+        toolCallBroken: halfCall,
+      });
+      // Tool calls are whole or absent: a broken stream's calls leave the result.
+      const dropped = agg.dropToolCalls();
+      if (decision.kind === 'stop') {
+        if (halfCall && answered) throw incompleteToolCall(o.provider.name, dropped, error);
+        throw error;
+      }
+      if (decision.kind === 'fallback') {
+        const reason =
+          error instanceof APIError && error.streamRefused
+            ? `the provider does not stream this request: "${error.providerMessage ?? error.message}"`
+            : describe(error);
+        o.logger.warn('falling back to a non-streaming request', { reason });
+        fallback = { reason, afterChunks: meta.chunks };
+        meta.streamed = false;
+        streaming = false;
+        next = 'fresh';
+      } else {
+        next = decision.kind;
+        if (decision.backoff !== undefined) {
+          const wait = backoffDelay(
+            decision.backoff,
+            error instanceof APIError ? error.retryAfterMs : undefined,
+            o.backoff,
+          );
+          o.logger.warn(next === 'fresh' ? 'retrying' : 'retrying the continuation', {
+            provider: o.provider.name,
+            request: meta.requests + 1,
+            waitMs: wait,
+            reason: describe(error),
+          });
+          await sleep(wait, run.signal);
+        } else {
+          o.logger.warn('stream broke after new text; asking the provider to continue', {
+            reason: describe(error),
+            contentChars: agg.contentLength,
+          });
+        }
+      }
+      // A fresh attempt reasons again: its reasoning replaces the abandoned one's.
+      attempt.replacesReasoning = next === 'fresh';
     }
+  }
+
+  /** A completion that claims tool calls but has none is as broken as a cut stream. */
+  function checkCompletion(c: Completion): void {
+    if (c.finishReason === 'tool_calls' && c.toolCalls.length === 0)
+      throw toolCallsWithoutCall(o.provider.name);
   }
 
   const result: ChatResult = {
@@ -240,7 +291,8 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
       chunks: meta.chunks,
       ttftMs: meta.ttftMs === null ? null : round(meta.ttftMs),
       durationMs: round(performance.now() - started),
-      retries: meta.retries,
+      retries: Math.max(0, meta.requests - 1),
+      requests: meta.requests,
       fallback,
       recovered: meta.recovered,
       interrupted: false,
@@ -256,10 +308,13 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
     };
   }
   if (failure !== undefined) {
+    if (failure instanceof APIError) failure.retried = meta.requests > 1;
     const delivered = agg.contentLength > 0 || agg.reasoningLength > 0 || agg.hasToolCalls;
     if (!delivered) throw failure;
     result.metadata.interrupted = true;
     result.metadata.recovered = false;
+    // The stream did not finish: a finish reason it may have sent (tool_calls, no call) is void.
+    result.finishReason = null;
     result.error = {
       code: failure instanceof ExaiError ? failure.code : 'stream',
       message: `answer is partial: ${describe(failure)}`,
@@ -267,6 +322,27 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
     return { result, failure, id: agg.id, created: agg.created };
   }
   return { result, id: agg.id, created: agg.created };
+}
+
+/** `finish_reason: "tool_calls"` without any tool call: a broken stream (DESIGN §4). */
+class ToolCallsWithoutCall extends StreamError {}
+
+function toolCallsWithoutCall(provider: ProviderName): StreamError {
+  return new ToolCallsWithoutCall(
+    provider,
+    'incomplete',
+    'the response ended with finish_reason "tool_calls" but carried no tool call',
+  );
+}
+
+function incompleteToolCall(provider: ProviderName, calls: ToolCall[], cause: unknown): StreamError {
+  if (cause instanceof ToolCallsWithoutCall) return cause;
+  const names = calls.map((c) => `${c.function.name || 'unnamed'} (${c.id || 'no id'})`).join(', ');
+  return new StreamError(
+    provider,
+    'incomplete',
+    `the stream broke inside tool call ${names}, which is left out: ${describe(cause)}`,
+  );
 }
 
 function describe(error: unknown): string {
