@@ -123,10 +123,15 @@ function exai(args: string[]) {
   });
 }
 
-describe('through the CLI (exai chat --json), cut at random points', () => {
-  it.each(ANSWERS)('$file', async (r) => {
+/** Every recorded answer in each framing, for the consumers that run as a process. */
+const ANSWER_FRAMINGS = ANSWERS.flatMap((r) =>
+  (['whole', 'random', 'bytes'] as const).map((framing) => ({ ...r, framing })),
+);
+
+describe('through the CLI (exai chat --json)', () => {
+  it.each(ANSWER_FRAMINGS)('$file, framed $framing', async (r) => {
     const e = expected(r);
-    replay.play(bytesOf(r), 'random', 99);
+    replay.play(bytesOf(r), r.framing, 99);
     const run = await exai(['chat', '--json', '--model', r.model, 'replay']);
     expect(run.code).toBe(0);
     const result = JSON.parse(run.stdout);
@@ -141,7 +146,7 @@ describe('through the CLI (exai chat --json), cut at random points', () => {
   });
 });
 
-describe('through the MCP chat tool (stdio), one byte per write', () => {
+describe('through the MCP chat tool (stdio)', () => {
   let conn: Awaited<ReturnType<typeof connectStdio>>;
   beforeAll(async () => {
     conn = await connectStdio({ PATH: process.env.PATH ?? '', ...env(), EXAI_LOG_LEVEL: 'warn' });
@@ -150,9 +155,9 @@ describe('through the MCP chat tool (stdio), one byte per write', () => {
     await conn.close();
   });
 
-  it.each(ANSWERS)('$file', async (r) => {
+  it.each(ANSWER_FRAMINGS)('$file, framed $framing', async (r) => {
     const e = expected(r);
-    replay.play(bytesOf(r), 'bytes');
+    replay.play(bytesOf(r), r.framing, 42);
     const result = (await conn.client.callTool({
       name: 'chat',
       arguments: { prompt: 'replay', model: r.model, show_reasoning: true },
@@ -167,6 +172,17 @@ describe('through the MCP chat tool (stdio), one byte per write', () => {
       finish_reason: e.finishReason,
       usage: e.usage,
     });
+    expect(replay.requests).toHaveLength(1);
+  });
+  it.each(ERRORS)('$file: an isError result naming the provider code, after one request', async (r) => {
+    replay.play(bytesOf(r), 'random', 3);
+    const result = (await conn.client.callTool({
+      name: 'chat',
+      arguments: { prompt: 'replay', model: r.model },
+    })) as { isError?: boolean };
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toContain(r.error?.code);
+    expect(textOf(result)).not.toContain(TEST_KEY);
     expect(replay.requests).toHaveLength(1);
   });
 });

@@ -84,12 +84,17 @@ const metadata = z.object({
   ttftMs: z.number().nullable().describe('request start → first token, ms'),
   durationMs: z.number(),
   retries: z.number(),
+  requests: z.number().describe('HTTP requests the call made in all'),
   fallback: z
     .object({ reason: z.string(), afterChunks: z.number() })
     .nullable()
     .describe('set when streaming was abandoned for a non-streaming request'),
   recovered: z.boolean().describe('a broken stream was completed by a follow-up request'),
   interrupted: z.boolean().describe('the answer is partial; `error` says why'),
+  providerFinishReason: z
+    .string()
+    .optional()
+    .describe("the provider's own finish reason, where it differs from finish_reason"),
 });
 
 export const chatOutput = z.object({
