@@ -334,6 +334,15 @@ describe('exai models --live and endpoint errors (CLI)', () => {
     expect(run.stdout + run.stderr).not.toContain(TEST_KEY);
   });
 
+  it('shows base URLs without the credentials they may carry', async () => {
+    const run = await exai(
+      ['models'],
+      testEnv(emu, { KIMI_BASE_URL: 'https://me:s3cr3t-pass@proxy.test/v1' }),
+    );
+    expect(run.stdout).toMatch(/^kimi: https:\/\/proxy\.test\/v1, key set/m);
+    expect(run.stdout).not.toContain('s3cr3t-pass');
+  });
+
   it('a provider without a key is not asked', async () => {
     const run = await exai(['models', '--live'], testEnv(emu, { GLM_API_KEY: '' }));
     expect(run.stdout).toMatch(/^glm: .* live: not asked: no API key$/m);

@@ -41,11 +41,24 @@ export function modelsTable(config: Config, live?: LiveListing[]): ModelsTable {
   const notes = PROVIDERS.map((p) => {
     const c = config[p];
     const listing = live?.find((l) => l.provider === p);
-    const state = `${c.baseURL}, key ${c.apiKey ? 'set' : 'missing'}, streaming ${c.streamEnabled ? 'on' : 'off'}`;
+    const state = `${withoutCredentials(c.baseURL)}, key ${c.apiKey ? 'set' : 'missing'}, streaming ${c.streamEnabled ? 'on' : 'off'}`;
     return `${p}: ${state}${listing ? ` · live: ${listing.note}` : ''}\n`;
   });
   const text = `${line(header) + body.map(line).join('')}\n${notes.join('')}`;
   return live ? { rows, live, text } : { rows, text };
+}
+
+/** A base URL as it may be shown: any `user:password@` part left out. */
+function withoutCredentials(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.username && !u.password) return url;
+    u.username = '';
+    u.password = '';
+    return u.href.replace(/\/$/, '');
+  } catch {
+    return url;
+  }
 }
 
 /** Asks both providers at once; each listing that fails says why in its note. */
