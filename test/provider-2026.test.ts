@@ -1,7 +1,5 @@
 // The 2026 APIs through the whole library, on the emulator: what reaches the provider, GLM tool
 // streaming, index -1 tool calls read by openai-node, network_error / sensitive finishes, endpoints.
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { ChatCompletionStream } from 'openai/lib/ChatCompletionStream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, emulatorAnswer, startEmulator } from '../src/emulator/index.js';
@@ -13,6 +11,7 @@ import {
   type Transport,
   UsageError,
 } from '../src/index.js';
+import { runExai } from './helpers/cli.js';
 import { connectStdio, serverEnv, textOf } from './helpers/mcp.js';
 import { TEST_KEY, testClient, testEnv, user } from './helpers/setup.js';
 
@@ -296,22 +295,7 @@ describe('endpoints', () => {
   });
 });
 
-const MAIN = resolve(import.meta.dirname, '../dist/cli/main.js');
-
-function exai(args: string[], env: Record<string, string>) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-    const child = spawn(process.execPath, [MAIN, ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      cwd: import.meta.dirname,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b) => (stdout += b));
-    child.stderr.on('data', (b) => (stderr += b));
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const exai = (args: string[], env: Record<string, string>) => runExai(args, env);
 
 describe('exai models --live and endpoint errors (CLI)', () => {
   it('marks the catalog entries the provider no longer lists, and says when a provider has no listing', async () => {

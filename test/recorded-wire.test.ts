@@ -1,7 +1,6 @@
 // Streams as the real APIs send them (test/fixtures/recorded, sources in its manifest), replayed byte
 // for byte by a local server (whole, cut at random points, one byte per write) through the library,
 // the CLI and the MCP tool. Each run must give the recorded answer from exactly one request.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -12,7 +11,8 @@ import {
   type ProviderName,
   type Transport,
 } from '../src/index.js';
-import { BIN, CWD, connectStdio, textOf } from './helpers/mcp.js';
+import { runExai } from './helpers/cli.js';
+import { connectStdio, textOf } from './helpers/mcp.js';
 import { type Framing, type Replay, startReplay } from './helpers/replay-server.js';
 import { TEST_KEY } from './helpers/setup.js';
 
@@ -108,20 +108,7 @@ describe.each(ANSWERS)('$file', (r) => {
   });
 });
 
-function exai(args: string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env() },
-      cwd: CWD,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b) => (stdout += b));
-    child.stderr.on('data', (b) => (stderr += b));
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const exai = (args: string[]) => runExai(args, env());
 
 /** Every recorded answer in each framing, for the consumers that run as a process. */
 const ANSWER_FRAMINGS = ANSWERS.flatMap((r) =>

@@ -2,12 +2,11 @@
 // intermediate chunks, a whole tool call in one `index: -1` frame unless `tool_stream` is on,
 // `network_error` / `sensitive` finish reasons, in-band `{"error":...}` frames, error bodies
 // `{"error":{"code":"1305","message":...}}`, only `max_tokens` (no `max_completion_tokens`).
-import { UsageError } from '../errors.js';
 import type { ChatMessage } from '../types.js';
 import { findModel } from './catalog.js';
 import { type FinishReasons, toChunk, toCompletion } from './normalize.js';
 import { baseBody, errorFromBody, type Provider } from './provider.js';
-import { checkCatalogLimits } from './request-rules.js';
+import { checkCatalogLimits, checkThinking } from './request-rules.js';
 
 const FINISH: FinishReasons = {
   // model_context_window_exceeded: seen from GLM-4.7 and GLM-5 (any-llm#1200); the answer ran out of room.
@@ -15,8 +14,6 @@ const FINISH: FinishReasons = {
   fail: { network_error: 'GLM reported finish_reason "network_error": the inference failed' },
 };
 const CHUNK = { usageFromChoice: false, finish: FINISH };
-
-const THINKING_TYPES = new Set(['enabled', 'disabled']);
 
 /**
  * A key of the other plan is refused with 401, or (seen on both hosts) with 429 code 1113, the code
@@ -61,16 +58,7 @@ export const glm: Provider = {
   apiError: (status, body, headers, baseURL) =>
     errorFromBody('glm', status, body, headers, authHint(baseURL)),
   checkParams(params, model) {
-    const thinking = params.thinking as unknown;
-    if (thinking !== undefined) {
-      const t = thinking as { type?: unknown; clear_thinking?: unknown } | null;
-      if (typeof t !== 'object' || t === null || !THINKING_TYPES.has(t.type as string)) {
-        throw new UsageError('thinking must be { type: "enabled" | "disabled", clear_thinking?: boolean }');
-      }
-      if (t.clear_thinking !== undefined && typeof t.clear_thinking !== 'boolean') {
-        throw new UsageError('thinking.clear_thinking must be a boolean');
-      }
-    }
+    checkThinking(params.thinking, true);
     checkCatalogLimits(params, model);
   },
 };

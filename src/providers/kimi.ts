@@ -1,11 +1,10 @@
 // Kimi (Moonshot): usage inside `choices[0]` of the final chunk (sometimes then a `choices: []` usage
 // chunk), `role` only on the first chunk, partial mode for continuation, error bodies
 // `{"error":{"message":...,"type":...}}`. Moonshot ignores top-level fields it does not know.
-import { UsageError } from '../errors.js';
 import type { ChatMessage } from '../types.js';
 import { type FinishReasons, toChunk, toCompletion } from './normalize.js';
 import { baseBody, errorFromBody, type Provider } from './provider.js';
-import { checkCatalogLimits } from './request-rules.js';
+import { checkCatalogLimits, checkThinking } from './request-rules.js';
 
 const FINISH: FinishReasons = { map: {}, fail: {} };
 const CHUNK = { usageFromChoice: true, finish: FINISH };
@@ -41,13 +40,7 @@ export const kimi: Provider = {
   apiError: (status, body, headers, baseURL) =>
     errorFromBody('kimi', status, body, headers, authHint(baseURL)),
   checkParams(params, model) {
-    const thinking = params.thinking as unknown;
-    if (thinking !== undefined) {
-      const t = thinking as { type?: unknown } | null;
-      if (typeof t !== 'object' || t === null || (t.type !== 'enabled' && t.type !== 'disabled')) {
-        throw new UsageError('thinking must be { type: "enabled" | "disabled" }');
-      }
-    }
+    checkThinking(params.thinking, false);
     checkCatalogLimits(params, model);
   },
 };

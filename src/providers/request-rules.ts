@@ -16,6 +16,22 @@ function partTypes(params: ChatCompletionCreateParams): Set<string> {
   return types;
 }
 
+/**
+ * `thinking` as the provider types it: `{ type: "enabled" | "disabled" }`, plus GLM's optional
+ * boolean `clear_thinking`.
+ */
+export function checkThinking(thinking: unknown, clearThinking: boolean): void {
+  if (thinking === undefined) return;
+  const t = thinking as { type?: unknown; clear_thinking?: unknown } | null;
+  if (typeof t !== 'object' || t === null || (t.type !== 'enabled' && t.type !== 'disabled')) {
+    const extra = clearThinking ? ', clear_thinking?: boolean' : '';
+    throw new UsageError(`thinking must be { type: "enabled" | "disabled"${extra} }`);
+  }
+  if (clearThinking && t.clear_thinking !== undefined && typeof t.clear_thinking !== 'boolean') {
+    throw new UsageError('thinking.clear_thinking must be a boolean');
+  }
+}
+
 export function checkCatalogLimits(params: ChatCompletionCreateParams, model: string): void {
   const info = findModel(model);
   if (!info) return;
