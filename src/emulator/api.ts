@@ -21,6 +21,12 @@ export interface EmulatorOptions {
   keepAliveComments?: boolean;
   /** Add `x_emulator_sent_at` (ms, performance.timeOrigin + performance.now()) to every chunk. */
   timestamps?: boolean;
+  /** Every model reasons first (`reasoning_content`), unless the request disables thinking. */
+  reasoning?: boolean;
+  /** Answer user turns with a tool call even when the request offers no tools (`get_weather`). */
+  tools?: boolean;
+  /** Start each answer with `[N messages] `, the number of messages received (shows a kept conversation). */
+  echoMessages?: boolean;
 }
 
 export type Outcome = 'completed' | 'client-closed' | 'fault';
@@ -96,6 +102,9 @@ export const DEFAULT_OPTIONS: ResolvedOptions = {
   crlf: false,
   keepAliveComments: false,
   timestamps: false,
+  reasoning: false,
+  tools: false,
+  echoMessages: false,
 };
 
 const isInt = (v: unknown, min: number) => typeof v === 'number' && Number.isInteger(v) && v >= min;
