@@ -65,7 +65,7 @@ export async function streamAnswer(
   } catch (error) {
     failure = error;
   } finally {
-    screen.endAnswer();
+    await screen.endAnswer();
   }
   return { result, failure, shown };
 }

@@ -34,6 +34,8 @@ class LineReader {
     });
     rl.on('close', () => {
       this.closed = true;
+      // Ctrl-D at the prompt: end the prompt's line so the shell's prompt starts a fresh one.
+      if (this.waiting && terminal) this.say('');
       this.deliver(null);
     });
     // At the prompt the terminal is raw, so Ctrl-C is a key for readline, not a signal.

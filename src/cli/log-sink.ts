@@ -57,7 +57,8 @@ export function cliLogger(level: LogLevel, format: LogFormat, screen: Screen): L
       screen.line(line);
       return;
     }
-    if (record.level === 'warn' && screen.spinning) screen.status(humanLine({ ...record, level: 'info' }, false));
+    if (record.level === 'warn' && screen.spinning)
+      screen.status(humanLine({ ...record, level: 'info' }, false));
     else screen.line(screen.dim(`exai: ${oneLine(humanLine(record), 400)}`));
   });
 }

@@ -1,6 +1,22 @@
 // What a person sees on stderr: a spinner with a transient status while waiting, dim text, and
 // lines that never land in the middle of the answer or glued to a spinner frame. All decoration
 // switches off when stderr is not a terminal or NO_COLOR is set.
+import { fstatSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
+
+const READER_GRACE_MS = 50;
+
+/** stdout is a pipe or socket (a program reads it), not a file or a device. */
+function isPipe(stream: NodeJS.WriteStream): boolean {
+  const fd = (stream as { fd?: unknown }).fd;
+  if (typeof fd !== 'number') return false;
+  try {
+    const stat = fstatSync(fd);
+    return stat.isFIFO() || stat.isSocket();
+  } catch {
+    return false;
+  }
+}
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -27,6 +43,7 @@ export class Screen {
   private note = '';
   /** Answer text went to stdout and its last character was not a newline. */
   private answerOpen = false;
+  private answerWritten = false;
   /** Reasoning went to stderr and its last character was not a newline. */
   private reasoningOpen = false;
   private held: string[] = [];
@@ -88,7 +105,9 @@ export class Screen {
 
   /** Records answer text written to stdout, so later stderr lines start on a line of their own. */
   wroteAnswer(text: string): void {
-    if (text) this.answerOpen = !text.endsWith('\n');
+    if (!text) return;
+    this.answerOpen = !text.endsWith('\n');
+    this.answerWritten = true;
   }
 
   /** Writes reasoning (dimmed) to stderr, separated from the answer that follows. */
@@ -127,21 +146,26 @@ export class Screen {
   /**
    * Called when an answer is over: whatever stderr writes next starts at the beginning of a line.
    * On a terminal stdout the answer gets its missing final newline (it is the terminal's line, not
-   * the answer's bytes); piped or redirected, stdout keeps the exact bytes, and when only stderr is
-   * a terminal a row of blanks moves its cursor down only if it is not already at column 0 (where
-   * `exai chat … | cat` left the answer's last word).
+   * the answer's bytes); piped or redirected, stdout keeps the exact bytes. When only stderr is a
+   * terminal and stdout a pipe, the reader may be showing the answer on that terminal
+   * (`exai chat … | cat`), so stderr starts a new line; a file never shows there, so it does not.
    */
-  endAnswer(): void {
+  async endAnswer(): Promise<void> {
     this.stopSpin();
     if (this.reasoningOpen) {
       this.stderr.write('\n');
       this.reasoningOpen = false;
     }
-    if (this.answerOpen) {
-      if (this.stdout.isTTY) this.stdout.write('\n');
-      else if (this.stderr.isTTY) this.stderr.write(`${' '.repeat(this.stderr.columns || 80)}\r`);
-      this.answerOpen = false;
+    if (this.answerWritten && !this.stdout.isTTY && this.stderr.isTTY && isPipe(this.stdout)) {
+      // Two processes write to this terminal: give the reader a moment to show the answer's end
+      // before the stats line, or it lands in the middle of it.
+      await delay(READER_GRACE_MS);
+      if (this.answerOpen) this.stderr.write('\n');
+    } else if (this.answerOpen && this.stdout.isTTY) {
+      this.stdout.write('\n');
     }
+    this.answerOpen = false;
+    this.answerWritten = false;
     const held = this.held;
     this.held = [];
     for (const text of held) this.line(text);
