@@ -66,8 +66,13 @@ class LineReader {
     }
   }
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   private pause(): void {
-    this.rl.pause();
+    // Node 24 throws on pausing a closed interface.
+    if (!this.closed) this.rl.pause();
     // While an answer streams the terminal is in its normal mode: Ctrl-C is SIGINT again.
     if (this.terminal) this.stdin.setRawMode(false);
   }
@@ -105,7 +110,7 @@ export async function runInteractive(
   const rl = createInterface({ input: stdin, output: stderr, terminal, prompt: terminal ? '› ' : '' });
   const leave = (code: number) => {
     exitCode = code;
-    rl.close();
+    if (!reader.isClosed) rl.close();
   };
   const reader = new LineReader(rl, stdin, terminal, say, () => leave(EXIT.ok));
   // Outside the prompt (an answer streaming) Ctrl-C arrives as a signal: it cancels that answer.
@@ -198,7 +203,7 @@ export async function runInteractive(
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
-    rl.close();
+    if (!reader.isClosed) rl.close();
     if (terminal) stdin.setRawMode(false);
     stdin.pause();
     await setup.close();

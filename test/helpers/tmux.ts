@@ -4,6 +4,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const HAS_TMUX = spawnSync('tmux', ['-V'], { encoding: 'utf8' }).status === 0;
+// .ci/run installs tmux; without it the terminal tests are skipped, and say so once.
+if (!HAS_TMUX) console.warn('tmux is not installed: skipping the CLI tests that need a real terminal');
 
 let counter = 0;
 
