@@ -23,6 +23,7 @@ const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
 let app = '';
 let bin = '';
 let files: string[] = [];
+let sizes = { tarballKB: 0, unpackedKB: 0, installedWithDepsMB: 0 };
 
 function du(dir: string): number {
   let total = 0;
@@ -52,7 +53,7 @@ beforeAll(() => {
     { cwd: app, stdio: 'ignore' },
   );
   bin = join(app, 'node_modules/.bin/exai');
-  const sizes = {
+  sizes = {
     tarballKB: Math.round(packed.size / 1024),
     unpackedKB: Math.round(packed.unpackedSize / 1024),
     installedWithDepsMB: +(du(join(app, 'node_modules')) / 1024 / 1024).toFixed(1),
@@ -61,6 +62,29 @@ beforeAll(() => {
 }, 180_000);
 
 describe('the npm package', () => {
+  it("the README's size figures are within a quarter of the packed package's", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const [, tarball, unpacked] = /a (\d+) KB tarball \((\d+) KB unpacked/.exec(readme) ?? [];
+    const near = (quoted: number, measured: number) => Math.abs(quoted - measured) / measured <= 0.25;
+    expect(near(Number(tarball), sizes.tarballKB), `README ${tarball} KB, packed ${sizes.tarballKB} KB`).toBe(
+      true,
+    );
+    expect(
+      near(Number(unpacked), sizes.unpackedKB),
+      `README ${unpacked} KB, packed ${sizes.unpackedKB} KB`,
+    ).toBe(true);
+  });
+
+  it.skipIf(spawnSync('git', ['rev-parse'], { cwd: ROOT }).status !== 0)(
+    'bench results are not tracked: npm run bench leaves the work tree clean',
+    () => {
+      const tracked = spawnSync('git', ['ls-files', 'bench/results'], { cwd: ROOT, encoding: 'utf8' });
+      expect(tracked.stdout).toBe('');
+      const ignored = spawnSync('git', ['check-ignore', '-q', 'bench/results/latest.json'], { cwd: ROOT });
+      expect(ignored.status).toBe(0);
+    },
+  );
+
   it('ships dist, README, LICENSE and package.json only: no sources, tests or benchmarks', () => {
     expect(files).toContain('dist/cli/main.js');
     expect(files).toContain('dist/index.d.ts');
