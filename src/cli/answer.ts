@@ -13,6 +13,8 @@ export interface AnswerOptions {
   signal: AbortSignal;
   /** True once stdout's reader went away: stop writing, finish quietly. */
   pipeClosed(): boolean;
+  /** End the answer with a newline even on a pipe (a session's turns must not run together). */
+  endLine?: boolean;
 }
 
 export interface Answer {
@@ -65,6 +67,10 @@ export async function streamAnswer(
   } catch (error) {
     failure = error;
   } finally {
+    if (opts.endLine && shown && !shown.endsWith('\n') && !opts.pipeClosed()) {
+      stdout.write('\n');
+      screen.wroteAnswer('\n');
+    }
     await screen.endAnswer();
   }
   return { result, failure, shown };

@@ -140,7 +140,7 @@ export async function runInteractive(
           ...(opts.maxTokens !== undefined ? { max_tokens: opts.maxTokens } : {}),
         },
         screen,
-        { showReasoning: opts.showReasoning, signal: turn.signal, pipeClosed: () => false },
+        { showReasoning: opts.showReasoning, signal: turn.signal, pipeClosed: () => false, endLine: true },
       );
       const cancelled = turn.signal.aborted || failure instanceof AbortError;
       turn = undefined;
