@@ -86,6 +86,18 @@ describe.skipIf(!HAS_TMUX)('exai chat on a terminal (tmux)', () => {
     expect(lines(screen)[1]).toMatch(/· 1 retry/);
   });
 
+  it('a warning during the answer waits for the answer to end, then shows as a line for people', async () => {
+    emu.script([{ type: 'drop', afterChunks: 8 }]);
+    const pane = run(exai(`chat --model ${MODEL} recovered`), { EXAI_LOG_LEVEL: 'info' });
+    const { code, screen } = await pane.exit();
+    expect(code).toBe(0);
+    const shown = lines(screen);
+    expect(shown[0]).toBe(answerTo('recovered').trimEnd());
+    expect(shown[1]).toMatch(/^exai: warning: stream broke mid-answer/);
+    expect(shown[2]).toMatch(/ · recovered$/);
+    expect(shown).toHaveLength(3);
+  });
+
   it('a refused connection is one error line, not a warning per retry', async () => {
     const url = `http://127.0.0.1:${await closedPort()}/v4`;
     const pane = run(exai('chat refused'), { GLM_BASE_URL: url, EXAI_LOG_LEVEL: 'info' });
