@@ -41,6 +41,8 @@ class LineReader {
     // At the prompt the terminal is raw, so Ctrl-C is a key for readline, not a signal.
     rl.on('SIGINT', () => {
       if (rl.line) {
+        // Like a shell: Ctrl-C drops the whole line typed so far.
+        rl.write(null, { ctrl: true, name: 'e' });
         rl.write(null, { ctrl: true, name: 'u' });
         this.interruptedOnce = false;
       } else if (this.interruptedOnce) {
