@@ -1,40 +1,50 @@
-// `exai chat`: streams an answer to stdout as it arrives; reasoning, spinner and stats go to stderr.
-import { once } from 'node:events';
-import { createClient } from '../client.js';
-import { chooseProvider, loadConfig } from '../config/index.js';
+// `exai chat`: streams one answer to stdout as it arrives; reasoning, spinner and stats go to stderr.
 import { AbortError, UsageError } from '../errors.js';
-import { createLogger, redact } from '../log.js';
+import { redact } from '../log.js';
 import { promptRequest } from '../prompt.js';
-import type { ChatResult, ProviderName } from '../types.js';
-import { createDecor, statsLine } from './terminal.js';
+import { streamAnswer } from './answer.js';
+import { type ChatCommandOptions, EMULATOR_FOOTER, EXIT, setUpChat } from './setup.js';
+import { statsLine } from './stats.js';
+import { Screen } from './terminal.js';
 
-export interface ChatCommandOptions {
-  provider?: ProviderName;
-  model?: string;
-  system?: string;
-  temperature?: number;
-  maxTokens?: number;
-  /** false with `--no-stream`. */
-  stream: boolean;
-  showReasoning?: boolean;
-  json?: boolean;
-  emulator?: boolean;
-}
+export { type ChatCommandOptions, EXIT } from './setup.js';
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+const STDIN_HINT = 'Type your prompt, then press Ctrl-D on a new line to send it (Ctrl-C cancels).\n';
 
-/** Any non-empty key works with the emulator; this one cannot collide with words in messages. */
-const EMULATOR_KEY = 'exai-emulator-key';
-
-export async function readPrompt(arg: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<string> {
+/** The prompt: the argument, or all of stdin for `-` (Ctrl-C while reading rejects with AbortError). */
+export async function readPrompt(
+  arg: string,
+  signal?: AbortSignal,
+  stdin: NodeJS.ReadStream = process.stdin,
+  stderr: NodeJS.WriteStream = process.stderr,
+): Promise<string> {
   let text = arg;
   if (arg === '-') {
-    const parts: Buffer[] = [];
-    for await (const b of stdin) parts.push(Buffer.isBuffer(b) ? b : Buffer.from(String(b)));
-    text = Buffer.concat(parts).toString('utf8');
+    // A terminal on stdin would otherwise wait silently for an end-of-file nobody knows to send.
+    if (stdin.isTTY) stderr.write(STDIN_HINT);
+    text = await readAll(stdin, signal);
   }
   if (!text.trim()) throw new UsageError('the prompt is empty');
   return text;
+}
+
+function readAll(stdin: NodeJS.ReadStream, signal?: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    const onData = (b: Buffer | string) => parts.push(Buffer.isBuffer(b) ? b : Buffer.from(b));
+    const finish = (error?: Error) => {
+      stdin.off('data', onData).off('end', onEnd).off('error', finish);
+      signal?.removeEventListener('abort', onAbort);
+      stdin.pause();
+      if (error) reject(error);
+      else resolve(Buffer.concat(parts).toString('utf8'));
+    };
+    const onEnd = () => finish();
+    const onAbort = () => finish(new AbortError('interrupted while reading the prompt'));
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    stdin.on('data', onData).once('end', onEnd).once('error', finish);
+  });
 }
 
 /** Runs one chat; resolves with the exit code. `signal` is Ctrl-C. */
@@ -43,117 +53,56 @@ export async function runChatCommand(
   opts: ChatCommandOptions,
   signal: AbortSignal,
 ): Promise<number> {
-  const stdout = process.stdout;
-  const stderr = process.stderr;
-  const decor = createDecor(stderr);
-  const prompt = await readPrompt(promptArg);
-  let config = loadConfig();
-  let closeEmulator: (() => Promise<void>) | undefined;
-  if (opts.emulator) {
-    const { startEmulator } = await import('../emulator/index.js');
-    // Paced like a real model (about 40 tokens/s) so a newcomer sees tokens arrive.
-    const emu = await startEmulator({ paceMs: 25, firstChunkDelayMs: 300, words: 90 });
-    closeEmulator = () => emu.close();
-    config = {
-      ...config,
-      glm: { ...config.glm, apiKey: EMULATOR_KEY, baseURL: emu.baseURL('glm') },
-      kimi: { ...config.kimi, apiKey: EMULATOR_KEY, baseURL: emu.baseURL('kimi') },
-    };
+  const screen = new Screen({ stdout: process.stdout, stderr: process.stderr });
+  const stderr = screen.stderr;
+  let prompt: string;
+  try {
+    prompt = await readPrompt(promptArg, signal);
+  } catch (error) {
+    if (!(error instanceof AbortError)) throw error;
+    stderr.write('\nexai: interrupted\n');
+    return EXIT.interrupted;
   }
+  const setup = await setUpChat(opts, screen);
   // A reader that goes away (`exai chat … | head`) ends the request quietly, as Unix tools do.
   const request = new AbortController();
   const onInterrupt = () => request.abort();
   signal.addEventListener('abort', onInterrupt, { once: true });
   let pipeClosed = false;
   // Stays attached after the command: Node reports an EPIPE on the tick after the last write.
-  const onStdoutError = (error: NodeJS.ErrnoException) => {
+  screen.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE') {
-      process.stderr.write(`exai: cannot write the answer: ${error.message}\n`);
+      stderr.write(`exai: cannot write the answer: ${error.message}\n`);
       process.exitCode = EXIT.failed;
     }
     pipeClosed = true;
     request.abort();
-  };
-  stdout.on('error', onStdoutError);
+  });
   try {
-    const provider = chooseProvider(config, opts.provider, opts.model);
-    const client = createClient(provider, {
-      config,
-      logger: createLogger(config.logLevel),
-      ...(opts.stream ? {} : { streamEnabled: false }),
-    });
+    const client = setup.client(opts.model, opts.provider);
     const model = opts.model ?? client.config.defaultModel;
-
-    decor.spin(`waiting for ${model}…`);
-    let result: ChatResult | undefined;
-    let failure: unknown;
-    let wroteContent = false;
-    let lastChar = '';
-    let reasoningOpen = false;
-    try {
-      const stream = await client.chat.completions.create(
-        promptRequest({
-          prompt,
-          system: opts.system,
-          model,
-          temperature: opts.temperature,
-          maxTokens: opts.maxTokens,
-        }),
-        { signal: request.signal },
-      );
-      try {
-        for await (const chunk of stream) {
-          const delta = chunk.choices[0]?.delta;
-          if (!delta) continue;
-          if (delta.reasoning_content) {
-            if (opts.showReasoning) {
-              decor.stopSpin();
-              stderr.write(decor.dim(delta.reasoning_content));
-              reasoningOpen = true;
-            } else decor.spin(`${model} is thinking…`);
-          }
-          if (delta.content) {
-            decor.stopSpin();
-            if (reasoningOpen) {
-              stderr.write('\n\n');
-              reasoningOpen = false;
-            }
-            if (opts.json) continue;
-            wroteContent = true;
-            lastChar = delta.content.slice(-1);
-            // Respect a slow reader on the other end of a pipe instead of buffering without bound.
-            if (pipeClosed) continue;
-            if (!stdout.write(delta.content)) await drained(stdout, request.signal);
-          }
-        }
-      } catch (error) {
-        failure = error;
-      }
-      result = await stream.finalResult().catch((error: unknown) => {
-        failure ??= error;
-        return undefined;
-      });
-    } catch (error) {
-      failure = error;
-    } finally {
-      decor.stopSpin();
-    }
-    if (reasoningOpen) stderr.write('\n');
-    if (wroteContent && lastChar !== '\n' && stdout.isTTY) stdout.write('\n');
-
-    if (result && opts.json) stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    if (result) stderr.write(`${decor.dim(statsLine(result))}\n`);
-    if (opts.emulator) {
-      stderr.write(
-        'This answer came from the built-in emulator. To use a real model, set GLM_API_KEY (or KIMI_API_KEY) and run:\n' +
-          '  npx exai chat "your question"\n',
-      );
-    }
+    const params = promptRequest({
+      prompt,
+      system: opts.system,
+      model,
+      temperature: opts.temperature,
+      maxTokens: opts.maxTokens,
+    });
+    const { result, failure } = await streamAnswer(client, params, screen, {
+      showReasoning: opts.showReasoning,
+      json: opts.json,
+      signal: request.signal,
+      pipeClosed: () => pipeClosed,
+    });
+    if (result && opts.json) screen.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    if (result) stderr.write(`${screen.dim(statsLine(result))}\n`);
     if (pipeClosed) return EXIT.ok;
     if (signal.aborted || failure instanceof AbortError) {
       stderr.write('exai: interrupted\n');
       return EXIT.interrupted;
     }
+    // The footer belongs to an answer the emulator gave, not to an error or a cancelled wait.
+    if (opts.emulator && result && result.content !== '') stderr.write(EMULATOR_FOOTER);
     if (failure !== undefined) throw failure;
     if (result?.error) {
       stderr.write(`exai: ${redact(result.error.message)}\n`);
@@ -162,21 +111,6 @@ export async function runChatCommand(
     return EXIT.ok;
   } finally {
     signal.removeEventListener('abort', onInterrupt);
-    await closeEmulator?.();
-  }
-}
-
-/** Waits for `drain` on `out` or for `signal` to abort, whichever comes first, leaving no listener. */
-async function drained(out: NodeJS.WritableStream, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return;
-  const stop = new AbortController();
-  const onAbort = () => stop.abort();
-  signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    await once(out, 'drain', { signal: stop.signal });
-  } catch {
-    // Aborted: the request is over, nothing more will be written.
-  } finally {
-    signal.removeEventListener('abort', onAbort);
+    await setup.close();
   }
 }

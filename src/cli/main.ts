@@ -2,12 +2,16 @@
 // The `exai` command: chat, models, serve, emulator. Exit codes: 0 ok, 1 request failed, 2 usage/config, 130 Ctrl-C.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../config/index.js';
-import { ExaiError } from '../errors.js';
-import { createLogger, redact } from '../log.js';
+import { ExaiError, UsageError } from '../errors.js';
+import { redact } from '../log.js';
 import { sharedTransport } from '../providers/transport.js';
 import { VERSION } from '../version.js';
 import { EXIT, runChatCommand } from './chat.js';
+import { type EmulatorCommandOptions, startEmulatorCommand } from './emulator-command.js';
+import { CHAT_HELP, EMULATOR_HELP, ENVIRONMENT_HELP } from './help.js';
+import { cliLogger, logFormat } from './log-sink.js';
 import { liveListings, modelsTable } from './models.js';
+import { Screen } from './terminal.js';
 
 function number(min: number, max: number) {
   return (value: string): number => {
@@ -17,6 +21,8 @@ function number(min: number, max: number) {
     return n;
   };
 }
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -47,12 +53,14 @@ function buildProgram(): Command {
   const program = new Command('exai')
     .description('Real-time token streaming from GLM (Z.ai) and Kimi (Moonshot)')
     .version(VERSION, '-v, --version')
+    .addHelpText('after', ENVIRONMENT_HELP)
     .exitOverride();
 
   program
     .command('chat')
     .description('stream an answer to stdout as it arrives; stats and reasoning go to stderr')
-    .argument('<prompt>', 'the question, or - to read it from stdin')
+    .argument('[prompt]', 'the question, or - to read it from stdin (with -i: the first turn)')
+    .option('-i, --interactive', 'a conversation: a prompt loop that keeps the context')
     .addOption(
       new Option('--provider <name>', 'provider (default: from --model, else the one with a key)').choices([
         'glm',
@@ -74,7 +82,19 @@ function buildProgram(): Command {
     .option('--show-reasoning', 'print the model reasoning (dimmed) to stderr')
     .option('--json', 'print one ChatResult as JSON on stdout at the end instead of the text')
     .option('--emulator', 'answer from the built-in emulator (no API key needed)')
-    .action(async (prompt: string, opts) => {
+    .addHelpText('after', CHAT_HELP)
+    .action(async (prompt: string | undefined, opts) => {
+      if (opts.interactive) {
+        if (opts.json || prompt === '-')
+          throw new UsageError('-i is a conversation on the terminal: it takes neither --json nor -');
+        const { runInteractive } = await import('./interactive.js');
+        process.exitCode = await runInteractive(prompt, opts);
+        return;
+      }
+      if (prompt === undefined)
+        throw new UsageError(
+          'missing the prompt: exai chat "your question" (or - to read stdin, or -i for a conversation)',
+        );
       const controller = new AbortController();
       const release = onStopSignal(() => controller.abort());
       try {
@@ -106,7 +126,8 @@ function buildProgram(): Command {
     .option('--port <port>', 'HTTP port', integer(0, 65535), 8765)
     .action(async (opts: { http?: boolean; host: string; port: number }) => {
       const config = loadConfig();
-      const logger = createLogger(config.logLevel);
+      const screen = new Screen({ stdout: process.stdout, stderr: process.stderr });
+      const logger = cliLogger(config.logLevel, logFormat(process.stderr), screen);
       const mcp = await import('../mcp/index.js');
       const httpServer = opts.http
         ? await mcp.serveHttp({ config, logger, host: opts.host, port: opts.port })
@@ -137,19 +158,21 @@ function buildProgram(): Command {
     .option('--port <port>', 'port (0 picks a free one)', integer(0, 65535), 8787)
     .option('--pace-ms <ms>', 'delay between chunks', integer(0, 60_000), 25)
     .option('--words <n>', 'answer length in words', integer(1, 1_000_000), 60)
-    .action(async (opts: { host: string; port: number; paceMs: number; words: number }) => {
-      const { startEmulator } = await import('../emulator/index.js');
-      const emu = await startEmulator({
-        host: opts.host,
-        port: opts.port,
-        paceMs: opts.paceMs,
-        words: opts.words,
-      });
-      process.stdout.write(
-        `exai emulator listening on ${emu.url}\n` +
-          `  GLM_BASE_URL=${emu.baseURL('glm')}\n  KIMI_BASE_URL=${emu.baseURL('kimi')}\n` +
-          '  any non-empty API key is accepted; Ctrl-C stops it\n',
-      );
+    .option(
+      '--fault <spec>',
+      'a fault for the next request, e.g. drop:5 (repeatable; see below)',
+      collect,
+      [],
+    )
+    .option('--reasoning', 'every model reasons first (reasoning_content), not only thinking models')
+    .option(
+      '--tools',
+      'answer user turns with a tool call, with a built-in get_weather tool if none is offered',
+    )
+    .option('--echo-messages', 'start each answer with the number of messages received')
+    .addHelpText('after', EMULATOR_HELP)
+    .action(async (opts: EmulatorCommandOptions) => {
+      const emu = await startEmulatorCommand(opts);
       await new Promise<void>((resolve) => {
         const release = onStopSignal(() => {
           release();

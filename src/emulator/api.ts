@@ -30,6 +30,12 @@ export interface EmulatorOptions {
   modelListing?: Partial<Record<ProviderName, readonly string[] | null>>;
   /** Request records kept in `requests` (oldest dropped first; default 10000). */
   maxRecords?: number;
+  /** Every model reasons first (`reasoning_content`), unless the request disables thinking. */
+  reasoning?: boolean;
+  /** Answer user turns with a tool call even when the request offers no tools (`get_weather`). */
+  tools?: boolean;
+  /** Start each answer with `[N messages] `, the number of messages received (shows a kept conversation). */
+  echoMessages?: boolean;
 }
 
 export type Outcome = 'completed' | 'client-closed' | 'fault';
@@ -111,6 +117,9 @@ export const DEFAULT_OPTIONS: ResolvedOptions = {
   timestamps: false,
   separateUsage: false,
   maxRecords: 10_000,
+  reasoning: false,
+  tools: false,
+  echoMessages: false,
 };
 
 const isInt = (v: unknown, min: number) => typeof v === 'number' && Number.isInteger(v) && v >= min;

@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { ProviderName } from '../types.js';
-import { type AnswerRequest, planAnswer } from './answer.js';
+import type { AnswerRequest } from './answer.js';
 import {
   checkOptions,
   DEFAULT_OPTIONS,
@@ -19,6 +19,7 @@ import {
 import { type ErrorReason, requestError, unknownModel } from './errors.js';
 import { FaultScript, type FaultSpec, faultApplies } from './faults.js';
 import { respond, sendJson } from './respond.js';
+import { planWithSwitches } from './switches.js';
 import { knownModel, modelList, responseMeta } from './wire.js';
 
 const BODY_LIMIT = 8 * 1024 * 1024;
@@ -236,7 +237,7 @@ class EmulatorServer extends EventEmitter<EmulatorEvents> implements Emulator {
     const spec = this.faults.next();
     const fault = spec && faultApplies(spec, record.stream) ? spec : null;
     const options = { ...this.options, ...pickOptions(spec ?? {}) };
-    const plan = planAnswer(provider, parsed as AnswerRequest, { words: options.words });
+    const plan = planWithSwitches(provider, parsed as AnswerRequest, options.words, options);
     record.continuation = plan.continuation;
     record.fault = fault;
     this.emit('request', record);
