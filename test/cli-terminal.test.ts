@@ -93,7 +93,7 @@ describe.skipIf(!HAS_TMUX)('exai chat on a terminal (tmux)', () => {
     expect(code).toBe(0);
     const shown = lines(screen);
     expect(shown[0]).toBe(answerTo('recovered').trimEnd());
-    expect(shown[1]).toMatch(/^exai: warning: stream broke mid-answer/);
+    expect(shown[1]).toMatch(/^exai: warning: stream broke after new text; asking the provider to continue/);
     expect(shown[2]).toMatch(/ · recovered$/);
     expect(shown).toHaveLength(3);
   });
