@@ -429,18 +429,40 @@ describe('faults', () => {
   it.each([
     [
       'glm',
-      '{"error":{"code":"1305","message":"The service may be temporarily overloaded, please try again later"}}',
+      // GLM names the event and puts the request id beside the error.
+      'event: error\ndata: {"error":{"code":"1305","message":"The service may be temporarily overloaded, please try again later"},"request_id":"frame-emu-1"}',
     ],
     [
       'kimi',
-      '{"error":{"message":"The engine is currently overloaded, please try again later","type":"engine_overloaded_error"}}',
+      'data: {"error":{"message":"The engine is currently overloaded, please try again later","type":"engine_overloaded_error"}}',
     ],
   ] as const)('error-frame: %s sends an in-band error frame and ends', async (provider, frame) => {
+    emu.reset();
     emu.script([{ type: 'error-frame', afterChunks: 4 }]);
     const r = await call(emu, provider, ask(provider === 'glm' ? 'glm-4.6' : 'kimi-k2-0905-preview'));
     expect(r.status).toBe(200);
-    expect(dataEvents(r.text)).toHaveLength(5);
-    expect(dataEvents(r.text)[4]).toBe(frame);
+    const events = r.text.split(/\r?\n\r?\n/).filter(Boolean);
+    expect(events).toHaveLength(5);
+    expect(events[4]).toBe(frame);
+  });
+
+  it('error-frame and status faults carry the provider code asked for', async () => {
+    emu.reset();
+    emu.script([
+      { type: 'error-frame', afterChunks: 0, code: '1113', requestId: 'req-x' },
+      { type: 'status', status: 429, code: 'exceeded_current_quota_error' },
+      { type: 'refuse-stream', mode: 'unsupported' },
+    ]);
+    const a = await call(emu, 'glm', ask('glm-4.6'));
+    expect(a.text).toBe(
+      'event: error\ndata: {"error":{"code":"1113","message":"Insufficient balance or no resource package. Please recharge."},"request_id":"req-x"}\n\n',
+    );
+    const b = await call(emu, 'kimi', ask('kimi-k2-0905-preview'));
+    expect(b.status).toBe(429);
+    expect(JSON.parse(b.text).error.type).toBe('exceeded_current_quota_error');
+    const c = await call(emu, 'kimi', ask('kimi-k2-0905-preview'));
+    expect(c.status).toBe(400);
+    expect(JSON.parse(c.text).error.message).toMatch(/does not support streaming/);
   });
 
   it('no-done: sends the finish chunk but no [DONE]; truncate: ends cleanly before the finish chunk', async () => {

@@ -339,9 +339,10 @@ describe('exai serve (stdio, SDK v2 client)', () => {
     expect(s.content.length).toBeLessThan(expected.length);
     expect(textOf(result)).toBe(s.content);
     expect(textOf(result, 1)).toMatch(
-      /^\[exai\] The answer above is incomplete \(api\): answer is partial: glm API error 400/,
+      /^\[exai\] The answer above is incomplete \(400\): answer is partial: glm API error 400/,
     );
-    expect(s.error?.code).toBe('api');
+    // The provider's own code (GLM sends "400" for a plain bad request).
+    expect(s.error?.code).toBe('400');
     expect(p.content()).toBe(s.content);
   });
 });

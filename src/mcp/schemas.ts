@@ -84,6 +84,7 @@ const metadata = z.object({
   ttftMs: z.number().nullable().describe('request start → first token, ms'),
   durationMs: z.number(),
   retries: z.number(),
+  requests: z.number().describe('HTTP requests the call made in all'),
   fallback: z
     .object({ reason: z.string(), afterChunks: z.number() })
     .nullable()
