@@ -2,20 +2,21 @@
 // by continuation, output limit and deadlines. It hands every chunk on and returns one ChatResult.
 import { performance } from 'node:perf_hooks';
 import type { ProviderConfig, Timeouts } from '../config/index.js';
-import { AbortError, APIError, abortReason, ExaiError, StreamError, TimeoutError } from '../errors.js';
+import { AbortError, APIError, abortReason, ExaiError, TimeoutError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Completion, Provider } from '../providers/provider.js';
 import type { Transport } from '../providers/transport.js';
-import type {
-  ChatCompletionChunk,
-  ChatCompletionCreateParams,
-  ChatResult,
-  ProviderName,
-  ToolCall,
-} from '../types.js';
+import type { ChatCompletionChunk, ChatCompletionCreateParams, ChatResult } from '../types.js';
 import { Aggregator } from './aggregator.js';
 import { type AttemptContext, AttemptError, completeOnce, streamOnce } from './attempt.js';
 import { RequestBudget } from './budget.js';
+import {
+  checkCompletion,
+  describe,
+  incompleteToolCall,
+  ToolCallsWithoutCall,
+  toolCallsWithoutCall,
+} from './integrity.js';
 import { OutputLimit } from './limit.js';
 import { type BackoffOptions, backoffDelay, sleep } from './retry.js';
 import { EchoFilter } from './stitch.js';
@@ -197,7 +198,7 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
           if (outcome.kind === 'not-streamed') {
             fallback = { reason: 'the provider answered without streaming', afterChunks: meta.chunks };
             meta.streamed = false;
-            checkCompletion(outcome.completion);
+            checkCompletion(o.provider.name, outcome.completion);
             deliverCompletion(outcome.completion, filter);
           } else if (
             outcome.kind === 'complete' &&
@@ -208,7 +209,7 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
           }
         } else {
           const completion = await completeOnce(ctx, body);
-          checkCompletion(completion);
+          checkCompletion(o.provider.name, completion);
           deliverCompletion(completion, filter);
         }
         if (broken) meta.recovered = true;
@@ -271,12 +272,6 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
     }
   }
 
-  /** A completion that claims tool calls but has none is as broken as a cut stream. */
-  function checkCompletion(c: Completion): void {
-    if (c.finishReason === 'tool_calls' && c.toolCalls.length === 0)
-      throw toolCallsWithoutCall(o.provider.name);
-  }
-
   const result: ChatResult = {
     content: agg.content,
     reasoning: agg.reasoning,
@@ -320,31 +315,6 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
     return { result, failure, id: agg.id, created: agg.created };
   }
   return { result, id: agg.id, created: agg.created };
-}
-
-/** `finish_reason: "tool_calls"` without any tool call: a broken stream (DESIGN §4). */
-class ToolCallsWithoutCall extends StreamError {}
-
-function toolCallsWithoutCall(provider: ProviderName): StreamError {
-  return new ToolCallsWithoutCall(
-    provider,
-    'incomplete',
-    'the response ended with finish_reason "tool_calls" but carried no tool call',
-  );
-}
-
-function incompleteToolCall(provider: ProviderName, calls: ToolCall[], cause: unknown): StreamError {
-  if (cause instanceof ToolCallsWithoutCall) return cause;
-  const names = calls.map((c) => `${c.function.name || 'unnamed'} (${c.id || 'no id'})`).join(', ');
-  return new StreamError(
-    provider,
-    'incomplete',
-    `the stream broke inside tool call ${names}, which is left out: ${describe(cause)}`,
-  );
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function round(ms: number): number {
