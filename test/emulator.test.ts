@@ -2,7 +2,13 @@
 // Talks plain node:http on purpose: the client code is tested elsewhere, against this emulator.
 import http from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Emulator, emulatorAnswer, type RequestRecord, startEmulator } from '../src/emulator/index.js';
+import {
+  type Emulator,
+  emulatorAnswer,
+  type FaultSpec,
+  type RequestRecord,
+  startEmulator,
+} from '../src/emulator/index.js';
 import type { ChatMessage, ProviderName } from '../src/types.js';
 
 const KEY = 'sk-emu-SECRET-42';
@@ -533,6 +539,11 @@ describe('faults', () => {
   it('rejects invalid fault specs at once', () => {
     expect(() => emu.script([{ type: 'drop', afterChunks: -1 }])).toThrow(TypeError);
     expect(() => emu.setDefaultFault({ type: 'status', status: 200 })).toThrow(TypeError);
+    const bad = (spec: unknown) => () => emu.script([spec as FaultSpec]);
+    expect(bad({ type: 'refuse-stream', mode: 'sometimes' })).toThrow(TypeError);
+    expect(bad({ type: 'error-frame', afterChunks: 0, code: 1302 })).toThrow(/code must be a string/);
+    expect(bad({ type: 'break-tool-call', afterToolDeltas: -1 })).toThrow(TypeError);
+    expect(bad({ type: 'drop', afterChunks: 1, sameSpot: 'yes' })).toThrow(/must be a boolean/);
   });
 });
 
