@@ -452,6 +452,15 @@ describe('faults', () => {
     expect(events[4]).toBe(frame);
   });
 
+  it('finish-reason: the stream ends early with the reason asked for, then [DONE]', async () => {
+    emu.reset();
+    emu.script([{ type: 'finish-reason', reason: 'network_error', afterChunks: 3 }]);
+    const events = dataEvents((await call(emu, 'glm', ask('glm-4.5-flash'))).text);
+    expect(events).toHaveLength(5);
+    expect(JSON.parse(events[3] as string).choices[0].finish_reason).toBe('network_error');
+    expect(events[4]).toBe('[DONE]');
+  });
+
   it('error-frame and status faults carry the provider code asked for', async () => {
     emu.reset();
     emu.script([

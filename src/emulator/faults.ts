@@ -53,6 +53,8 @@ export type FaultSpec = FaultBase &
     | { type: 'hang' }
     /** The connection is cut after `afterToolDeltas` tool-call chunks (default 1): a half tool call. */
     | { type: 'break-tool-call'; afterToolDeltas?: number }
+    /** The stream ends early with this finish reason, then [DONE] (GLM `network_error`, `sensitive`). */
+    | { type: 'finish-reason'; reason: string; afterChunks: number }
     /** The tool-call chunks are left out; the stream still ends with `finish_reason: "tool_calls"`. */
     | { type: 'tool-calls-no-call' }
     /** Every argument fragment of a tool call carries a new id (a relay renumbering calls). */
@@ -75,6 +77,7 @@ const TYPES: ReadonlySet<string> = new Set<FaultType>([
   'break-tool-call',
   'tool-calls-no-call',
   'tool-id-change',
+  'finish-reason',
 ]);
 
 const isCount = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0;
@@ -93,7 +96,13 @@ export function checkFault(spec: FaultSpec): void {
     throw new TypeError('emulator: fault tokensPerChunk must be an integer >= 1');
   }
   const needsAfter =
-    s.type === 'drop' || s.type === 'malformed' || s.type === 'error-frame' || s.type === 'truncate';
+    s.type === 'drop' ||
+    s.type === 'malformed' ||
+    s.type === 'error-frame' ||
+    s.type === 'truncate' ||
+    s.type === 'finish-reason';
+  if (s.type === 'finish-reason' && !(typeof s.reason === 'string' && s.reason))
+    throw new TypeError('emulator: finish-reason needs a reason');
   if (needsAfter && !isCount(s.afterChunks))
     throw new TypeError(`emulator: fault ${s.type} needs afterChunks`);
   if (s.type === 'status' && !(Number.isInteger(s.status) && s.status >= 400 && s.status <= 599)) {

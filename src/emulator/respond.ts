@@ -132,6 +132,18 @@ function newlineChunk(meta: ResponseJob['meta']): Json {
   };
 }
 
+/** A finish chunk with `reason`, in the provider's own shape. */
+function finishChunk(meta: ResponseJob['meta'], reason: string): Json {
+  const choice = { index: 0, finish_reason: reason, delta: { role: 'assistant', content: '' } };
+  return {
+    id: meta.id,
+    object: 'chat.completion.chunk',
+    created: meta.created,
+    model: meta.model,
+    choices: [choice],
+  };
+}
+
 function statusResponse(job: ResponseJob, status: number, retryAfter?: string, body?: unknown): Outcome {
   const headers = { ...job.headers, ...(retryAfter !== undefined ? { 'retry-after': retryAfter } : {}) };
   if (body === undefined && (status === 502 || status === 504)) {
@@ -239,6 +251,11 @@ async function streamed(job: ResponseJob): Promise<Outcome> {
           res.end();
           return 'fault';
         case 'truncate':
+          res.end();
+          return 'fault';
+        case 'finish-reason':
+          await w.event(JSON.stringify(finishChunk(meta, f.reason)));
+          await w.event('[DONE]');
           res.end();
           return 'fault';
       }

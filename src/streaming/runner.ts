@@ -221,12 +221,13 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
       if (run.signal.aborted) throw error;
       if (tokens > 0) broken = true;
       const halfCall = agg.hasToolCalls || error instanceof ToolCallsWithoutCall;
+      const refused = streaming && error instanceof APIError && error.streamRefused;
       const decision = budget.next({
         progress: attempt.text,
         answered,
         streaming,
-        fatal: error instanceof APIError && !error.retryable && !error.streamRefused,
-        streamRefused: streaming && error instanceof APIError && error.streamRefused,
+        fatal: error instanceof APIError && !error.retryable && !refused,
+        streamRefused: refused,
         toolCallBroken: halfCall,
       });
       // Tool calls are whole or absent: a broken stream's calls leave the result.
