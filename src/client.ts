@@ -37,7 +37,7 @@ export interface ClientOptions {
   streamEnabled?: boolean;
   timeouts?: Partial<Timeouts>;
   maxRetries?: number;
-  /** Continuation requests after a stream breaks mid-answer (default 2). */
+  /** Continuations in a row that bring no new text before the call gives up (default 2); 0: none. */
   maxRecoveries?: number;
   maxOutputBytes?: number;
   backoff?: BackoffOptions;

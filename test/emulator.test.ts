@@ -2,7 +2,13 @@
 // Talks plain node:http on purpose: the client code is tested elsewhere, against this emulator.
 import http from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Emulator, emulatorAnswer, type RequestRecord, startEmulator } from '../src/emulator/index.js';
+import {
+  type Emulator,
+  emulatorAnswer,
+  type FaultSpec,
+  type RequestRecord,
+  startEmulator,
+} from '../src/emulator/index.js';
 import type { ChatMessage, ProviderName } from '../src/types.js';
 
 const KEY = 'sk-emu-SECRET-42';
@@ -433,20 +439,50 @@ describe('faults', () => {
   it.each([
     [
       'glm',
-      '{"error":{"code":"1305","message":"The service may be temporarily overloaded, please try again later"}}',
+      // GLM names the event and puts the request id beside the error.
+      'event: error\ndata: {"error":{"code":"1305","message":"The service may be temporarily overloaded, please try again later"},"request_id":"frame-emu-1"}',
     ],
     [
       'kimi',
-      '{"error":{"message":"The engine is currently overloaded, please try again later","type":"engine_overloaded_error"}}',
+      'data: {"error":{"message":"The engine is currently overloaded, please try again later","type":"engine_overloaded_error"}}',
     ],
   ] as const)('error-frame: %s sends an in-band error frame and ends', async (provider, frame) => {
+    emu.reset();
     emu.script([{ type: 'error-frame', afterChunks: 4 }]);
     const r = await call(emu, provider, ask(provider === 'glm' ? 'glm-4.6' : 'kimi-k2-0905-preview'));
     expect(r.status).toBe(200);
+    const events = r.text.split(/\r?\n\r?\n/).filter(Boolean);
+    expect(events).toHaveLength(5);
+    expect(events[4]).toBe(frame);
     expect(dataEvents(r.text)).toHaveLength(5);
-    expect(JSON.parse(dataEvents(r.text)[4] ?? '').error).toEqual(JSON.parse(frame).error);
-    // GLM names the event and puts a request id beside the error.
-    expect(r.text.includes('event: error')).toBe(provider === 'glm');
+  });
+
+  it('finish: the stream ends early with the reason asked for, then [DONE]', async () => {
+    emu.reset();
+    emu.script([{ type: 'finish', reason: 'network_error', afterChunks: 3 }]);
+    const events = dataEvents((await call(emu, 'glm', ask('glm-4.5-flash'))).text);
+    expect(events).toHaveLength(5);
+    expect(JSON.parse(events[3] as string).choices[0].finish_reason).toBe('network_error');
+    expect(events[4]).toBe('[DONE]');
+  });
+
+  it('error-frame and status faults carry the provider code asked for', async () => {
+    emu.reset();
+    emu.script([
+      { type: 'error-frame', afterChunks: 0, code: '1113', requestId: 'req-x' },
+      { type: 'status', status: 429, code: 'exceeded_current_quota_error' },
+      { type: 'refuse-stream', mode: 'unsupported' },
+    ]);
+    const a = await call(emu, 'glm', ask('glm-4.6'));
+    expect(a.text).toBe(
+      'event: error\ndata: {"error":{"code":"1113","message":"Insufficient balance or no resource package. Please recharge."},"request_id":"req-x"}\n\n',
+    );
+    const b = await call(emu, 'kimi', ask('kimi-k2-0905-preview'));
+    expect(b.status).toBe(429);
+    expect(JSON.parse(b.text).error.type).toBe('exceeded_current_quota_error');
+    const c = await call(emu, 'kimi', ask('kimi-k2-0905-preview'));
+    expect(c.status).toBe(400);
+    expect(JSON.parse(c.text).error.message).toMatch(/does not support streaming/);
   });
 
   it('no-done: sends the finish chunk but no [DONE]; truncate: ends cleanly before the finish chunk', async () => {
@@ -517,6 +553,11 @@ describe('faults', () => {
   it('rejects invalid fault specs at once', () => {
     expect(() => emu.script([{ type: 'drop', afterChunks: -1 }])).toThrow(TypeError);
     expect(() => emu.setDefaultFault({ type: 'status', status: 200 })).toThrow(TypeError);
+    const bad = (spec: unknown) => () => emu.script([spec as FaultSpec]);
+    expect(bad({ type: 'refuse-stream', mode: 'sometimes' })).toThrow(TypeError);
+    expect(bad({ type: 'error-frame', afterChunks: 0, code: 1302 })).toThrow(/code must be a string/);
+    expect(bad({ type: 'break-tool-call', afterToolDeltas: -1 })).toThrow(TypeError);
+    expect(bad({ type: 'drop', afterChunks: 1, sameSpot: 'yes' })).toThrow(/must be a boolean/);
   });
 });
 

@@ -341,6 +341,7 @@ describe('exai serve (stdio, SDK v2 client)', () => {
     expect(textOf(result, 1)).toMatch(
       /^\[exai\] The answer above is incomplete \(400\): answer is partial: glm API error 400/,
     );
+    // The provider's own code (GLM sends "400" for a plain bad request).
     expect(s.error?.code).toBe('400');
     expect(p.content()).toBe(s.content);
   });

@@ -1,7 +1,9 @@
-// Backoff (Retry-After, exponential growth, equal jitter) and a sleep that an AbortSignal cancels.
+// Backoff (Retry-After, exponential growth, equal jitter), a sleep that an AbortSignal cancels, and
+// the request budget that decides which request follows a failed one.
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AbortError } from '../src/errors.js';
+import { type FailedRequest, RequestBudget } from '../src/streaming/budget.js';
 import { backoffDelay, DEFAULT_BACKOFF, sleep } from '../src/streaming/retry.js';
 
 const options = { baseMs: 500, maxMs: 30_000 };
@@ -206,5 +208,94 @@ describe('sleep', () => {
     await expect(p).resolves.toBeUndefined();
     expect(signal.listeners).toBe(0);
     signal.abort(new Error('too late'));
+  });
+});
+
+describe('RequestBudget (DESIGN §4: one request budget per call)', () => {
+  const failed = (over: Partial<FailedRequest> = {}): FailedRequest => ({
+    progress: false,
+    answered: false,
+    streaming: true,
+    fatal: false,
+    streamRefused: false,
+    toolCallBroken: false,
+    ...over,
+  });
+
+  /** Plays a fault that repeats on every request; returns the requests made and the last decision. */
+  function repeat(budget: RequestBudget, first: FailedRequest, then: FailedRequest) {
+    let requests = 1;
+    let d = budget.next(first);
+    while (d.kind !== 'stop' && requests < 100) {
+      requests++;
+      d = budget.next(d.kind === 'fallback' ? { ...then, streaming: false } : then);
+    }
+    return requests;
+  }
+
+  it('a failure before any text, every time: retries while the budget lasts, then one fallback', () => {
+    const budget = new RequestBudget(2);
+    expect(budget.next(failed())).toEqual({ kind: 'fresh', backoff: 0 });
+    expect(budget.next(failed())).toEqual({ kind: 'fresh', backoff: 1 });
+    expect(budget.next(failed())).toEqual({ kind: 'fallback' });
+    expect(budget.next(failed({ streaming: false }))).toEqual({ kind: 'stop' });
+  });
+
+  it.each([0, 1, 2, 3, 5])(
+    'no fault that repeats costs more than maxRetries + 2 requests (maxRetries %i)',
+    (maxRetries) => {
+      const cases: Array<[FailedRequest, FailedRequest]> = [
+        [failed(), failed()],
+        [failed({ progress: true, answered: true }), failed({ answered: true })],
+        [failed({ answered: false }), failed({ toolCallBroken: true })],
+        [failed({ progress: true, answered: true }), failed({ answered: true, toolCallBroken: true })],
+      ];
+      for (const [first, then] of cases) {
+        expect(repeat(new RequestBudget(maxRetries), first, then)).toBeLessThanOrEqual(maxRetries + 2);
+      }
+    },
+  );
+
+  it('a request that brought new text spends nothing: the continuation follows at once', () => {
+    const budget = new RequestBudget(2);
+    for (let i = 0; i < 10; i++) {
+      expect(budget.next(failed({ progress: true, answered: true }))).toEqual({
+        kind: 'continue',
+        backoff: undefined,
+      });
+    }
+    // The budget is still whole: a fresh failure after all that is retried with the first backoff step.
+    expect(budget.next(failed({ answered: true }))).toEqual({ kind: 'continue', backoff: 0 });
+  });
+
+  it('at most two continuations in a row bring nothing, whatever the budget', () => {
+    const budget = new RequestBudget(10);
+    budget.next(failed({ progress: true, answered: true }));
+    expect(budget.next(failed({ answered: true })).kind).toBe('continue');
+    expect(budget.next(failed({ answered: true })).kind).toBe('stop');
+  });
+
+  it('never falls back after answer text was shown, and only once per call', () => {
+    const budget = new RequestBudget(0);
+    expect(budget.next(failed({ answered: true }))).toEqual({ kind: 'stop' });
+    const other = new RequestBudget(0);
+    expect(other.next(failed())).toEqual({ kind: 'fallback' });
+    expect(other.next(failed())).toEqual({ kind: 'stop' });
+  });
+
+  it('stops at once on what cannot succeed, and falls back at once when streaming is refused', () => {
+    expect(new RequestBudget(2).next(failed({ fatal: true }))).toEqual({ kind: 'stop' });
+    const budget = new RequestBudget(2);
+    expect(budget.next(failed({ streamRefused: true }))).toEqual({ kind: 'fallback' });
+    expect(budget.fallbackUsed).toBe(true);
+  });
+
+  it('a broken tool call asks again from scratch before text, and ends the call after it', () => {
+    expect(new RequestBudget(2).next(failed({ toolCallBroken: true })).kind).toBe('fresh');
+    expect(new RequestBudget(2).next(failed({ toolCallBroken: true, answered: true })).kind).toBe('stop');
+  });
+
+  it('maxRecoveries 0 turns continuation off', () => {
+    expect(new RequestBudget(2, 0).next(failed({ progress: true, answered: true })).kind).toBe('stop');
   });
 });

@@ -185,6 +185,118 @@ describe('stream endings', () => {
   });
 });
 
+describe('the request budget against scripted streams', () => {
+  const frame = (error: Record<string, unknown>) => ({ write: `data: ${JSON.stringify({ error })}\n\n` });
+
+  it('a continuation that only echoes the prefix is no progress: three requests, then the partial answer', async () => {
+    const echo: Step[] = [text('Hello world.'), { reset: true }];
+    scripts = [[text('Hello'), text(' world.'), { reset: true }], echo, echo, echo, echo, echo];
+    const { result, shown } = await run();
+    expect(result.content).toBe('Hello world.');
+    expect(shown).toBe(result.content);
+    expect(result.metadata).toMatchObject({ requests: 3, retries: 2, interrupted: true, recovered: false });
+    expect(bodies).toHaveLength(3);
+  });
+
+  it('an error frame with code network_error mid-answer is continued', async () => {
+    scripts = [
+      [text('Hello'), frame({ code: 'network_error', message: 'model inference failed' }), { end: true }],
+      [text(' world.'), finish, done, { end: true }],
+    ];
+    const { result } = await run();
+    expect(result.content).toBe('Hello world.');
+    expect(result.metadata).toMatchObject({ requests: 2, recovered: true, interrupted: false });
+  });
+
+  it('out of credit mid-answer ends the call at once with the partial answer and the code', async () => {
+    scripts = [
+      [
+        text('Hello'),
+        frame({
+          message: 'Your account is suspended due to insufficient balance',
+          type: 'exceeded_current_quota_error',
+        }),
+        { end: true },
+      ],
+    ];
+    const { result } = await run();
+    expect(result.content).toBe('Hello');
+    expect(result.metadata).toMatchObject({ requests: 1, interrupted: true });
+    expect(result.error?.code).toBe('exceeded_current_quota_error');
+    expect(result.error?.message).toMatch(/insufficient balance/);
+  });
+
+  it('a tool call whose id changes mid-call keeps the first id', async () => {
+    const call = (delta: Record<string, unknown>) => ({ write: chunk({ tool_calls: [delta] }) });
+    scripts = [
+      [
+        call({ index: 0, id: 'call_first', type: 'function', function: { name: 'f', arguments: '' } }),
+        call({ index: 0, id: 'call_second', function: { arguments: '{"a":' } }),
+        call({ index: 0, id: 'call_third', function: { arguments: '1}' } }),
+        { write: chunk({}, 'tool_calls') },
+        done,
+        { end: true },
+      ],
+    ];
+    const { result } = await run();
+    expect(result.toolCalls).toEqual([
+      { id: 'call_first', type: 'function', function: { name: 'f', arguments: '{"a":1}' } },
+    ]);
+  });
+});
+
+describe('re-asking from scratch', () => {
+  let emu: Emulator;
+  beforeAll(async () => {
+    emu = await startEmulator();
+  });
+  afterAll(async () => {
+    await emu.close();
+  });
+  const model = 'kimi-k2-thinking';
+  const tools = [
+    {
+      type: 'function' as const,
+      function: { name: 'lookup', parameters: { type: 'object', properties: { query: { type: 'string' } } } },
+    },
+  ];
+
+  it('the reasoning of abandoned attempts is not repeated in result.reasoning', async () => {
+    const { client, transport } = testClient(emu, 'kimi');
+    const messages = user('think twice');
+    // Role chunk + two reasoning chunks, then the connection drops; twice.
+    emu.script([
+      { type: 'drop', afterChunks: 3 },
+      { type: 'drop', afterChunks: 3 },
+    ]);
+    const stream = await client.chat.completions.create({ model, messages, stream: true });
+    const result = await stream.finalResult();
+    const expected = emulatorAnswer('kimi', { model, messages });
+    expect(expected.reasoning.length).toBeGreaterThan(0);
+    expect(result.reasoning).toBe(expected.reasoning);
+    expect(result.content).toBe(expected.content);
+    expect(result.metadata).toMatchObject({ requests: 3, interrupted: false });
+    // Nothing but reasoning was shown: each new request asks again, without a prefill.
+    for (const r of emu.requests) expect(r.body?.messages).toHaveLength(1);
+    transport.close();
+  });
+
+  it('a half tool call after reasoning only is asked again: the whole call, reasoning once', async () => {
+    const { client, transport } = testClient(emu, 'kimi');
+    const messages = user('look it up');
+    emu.reset();
+    emu.script([{ type: 'break-tool-call', afterToolDeltas: 2, noText: true }]);
+    const stream = await client.chat.completions.create({ model, messages, tools, stream: true });
+    const result = await stream.finalResult();
+    const expected = emulatorAnswer('kimi', { model, messages, tools });
+    expect(result.toolCalls).toEqual(expected.toolCalls);
+    expect(result.reasoning).toBe(expected.reasoning);
+    expect(result.finishReason).toBe('tool_calls');
+    expect(result.metadata).toMatchObject({ requests: 2, interrupted: false });
+    transport.close();
+  });
+});
+
 describe('consumers that stop reading', () => {
   let emu: Emulator;
   beforeAll(async () => {

@@ -112,6 +112,10 @@ export function checkFault(spec: FaultSpec): void {
   if (s.type === 'refuse-stream' && !['json', 'status', 'unsupported'].includes(s.mode)) {
     throw new TypeError("emulator: refuse-stream mode must be 'json', 'status' or 'unsupported'");
   }
+  for (const key of ['onlyStream', 'sameSpot', 'leadingNewline', 'noText'] as const) {
+    if (s[key] !== undefined && typeof s[key] !== 'boolean')
+      throw new TypeError(`emulator: fault ${s.type}.${key} must be a boolean`);
+  }
   for (const key of ['code', 'message', 'requestId'] as const) {
     if (s[key] !== undefined && typeof s[key] !== 'string')
       throw new TypeError(`emulator: fault ${s.type}.${key} must be a string`);

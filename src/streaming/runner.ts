@@ -2,20 +2,21 @@
 // by continuation, output limit and deadlines. It hands every chunk on and returns one ChatResult.
 import { performance } from 'node:perf_hooks';
 import type { ProviderConfig, Timeouts } from '../config/index.js';
-import { AbortError, APIError, abortReason, ExaiError, StreamError, TimeoutError } from '../errors.js';
+import { AbortError, APIError, abortReason, ExaiError, TimeoutError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Completion, Provider } from '../providers/provider.js';
 import type { Transport } from '../providers/transport.js';
-import type {
-  ChatCompletionChunk,
-  ChatCompletionCreateParams,
-  ChatResult,
-  ProviderName,
-  ToolCall,
-} from '../types.js';
+import type { ChatCompletionChunk, ChatCompletionCreateParams, ChatResult } from '../types.js';
 import { Aggregator } from './aggregator.js';
 import { type AttemptContext, AttemptError, completeOnce, streamOnce } from './attempt.js';
 import { RequestBudget } from './budget.js';
+import {
+  checkCompletion,
+  describe,
+  incompleteToolCall,
+  ToolCallsWithoutCall,
+  toolCallsWithoutCall,
+} from './integrity.js';
 import { OutputLimit } from './limit.js';
 import { type BackoffOptions, backoffDelay, sleep } from './retry.js';
 import { EchoFilter } from './stitch.js';
@@ -198,7 +199,7 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
           if (outcome.kind === 'not-streamed') {
             fallback = { reason: 'the provider answered without streaming', afterChunks: meta.chunks };
             meta.streamed = false;
-            checkCompletion(outcome.completion);
+            checkCompletion(o.provider.name, outcome.completion);
             deliverCompletion(outcome.completion, filter);
           } else if (
             outcome.kind === 'complete' &&
@@ -209,7 +210,7 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
           }
         } else {
           const completion = await completeOnce(ctx, body);
-          checkCompletion(completion);
+          checkCompletion(o.provider.name, completion);
           deliverCompletion(completion, filter);
         }
         if (broken) meta.recovered = true;
@@ -221,12 +222,13 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
       if (run.signal.aborted) throw error;
       if (tokens > 0) broken = true;
       const halfCall = agg.hasToolCalls || error instanceof ToolCallsWithoutCall;
+      const refused = streaming && error instanceof APIError && error.streamRefused;
       const decision = budget.next({
         progress: attempt.text,
         answered,
         streaming,
-        fatal: error instanceof APIError && !error.retryable && !error.streamRefused,
-        streamRefused: streaming && error instanceof APIError && error.streamRefused,
+        fatal: error instanceof APIError && !error.retryable && !refused,
+        streamRefused: refused,
         toolCallBroken: halfCall,
       });
       // Tool calls are whole or absent: a broken stream's calls leave the result.
@@ -270,12 +272,6 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
       // A fresh attempt reasons again: its reasoning replaces the abandoned one's.
       attempt.replacesReasoning = next === 'fresh';
     }
-  }
-
-  /** A completion that claims tool calls but has none is as broken as a cut stream. */
-  function checkCompletion(c: Completion): void {
-    if (c.finishReason === 'tool_calls' && c.toolCalls.length === 0)
-      throw toolCallsWithoutCall(o.provider.name);
   }
 
   const result: ChatResult = {
@@ -322,31 +318,6 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
     return { result, failure, id: agg.id, created: agg.created };
   }
   return { result, id: agg.id, created: agg.created };
-}
-
-/** `finish_reason: "tool_calls"` without any tool call: a broken stream (DESIGN §4). */
-class ToolCallsWithoutCall extends StreamError {}
-
-function toolCallsWithoutCall(provider: ProviderName): StreamError {
-  return new ToolCallsWithoutCall(
-    provider,
-    'incomplete',
-    'the response ended with finish_reason "tool_calls" but carried no tool call',
-  );
-}
-
-function incompleteToolCall(provider: ProviderName, calls: ToolCall[], cause: unknown): StreamError {
-  if (cause instanceof ToolCallsWithoutCall) return cause;
-  const names = calls.map((c) => `${c.function.name || 'unnamed'} (${c.id || 'no id'})`).join(', ');
-  return new StreamError(
-    provider,
-    'incomplete',
-    `the stream broke inside tool call ${names}, which is left out: ${describe(cause)}`,
-  );
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function round(ms: number): number {

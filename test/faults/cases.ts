@@ -78,6 +78,22 @@ const full = (extra: Omit<Expectation, 'result'>): Expectation => ({ result: 'ex
 
 export const FAULT_CASES: FaultCase[] = [
   {
+    name: 'inference failed mid-answer (GLM finish_reason "network_error"; Kimi an overload frame)',
+    script: {
+      glm: [{ type: 'finish', reason: 'network_error', afterChunks: 5 }],
+      kimi: [{ type: 'error-frame', afterChunks: 5, code: 'engine_overloaded_error' }],
+    },
+    expect: {
+      stream: full({
+        requests: 2,
+        streamed: true,
+        recovered: true,
+        sees: 'the whole answer; the failed inference is continued from the text shown',
+      }),
+      nostream: full({ requests: 2, streamed: false, sees: 'the whole answer after one retry' }),
+    },
+  },
+  {
     name: 'connection dropped after 5 chunks',
     script: [{ type: 'drop', afterChunks: 5 }],
     expect: {

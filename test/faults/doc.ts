@@ -35,20 +35,21 @@ function perProvider(render: (p: 'glm' | 'kimi') => string[]): string[] {
 }
 
 function script(c: FaultCase): string {
-  const parts = perProvider((p) => specs(forProvider(c.script, p)));
+  const steps = perProvider((p) => specs(forProvider(c.script, p)));
   if (c.always) {
     const always = perProvider((p) => specs([forProvider(c.always as FaultCase['always'], p) as FaultSpec]));
-    parts.push(`every request: ${always.join(' ')}`);
+    steps.push(`every request: ${always.join(' ')}`);
   }
-  if (c.tools) parts.push('the request offers one tool (library only)');
-  if (c.cancelAfterChunks !== undefined) parts.push(`caller aborts after ${c.cancelAfterChunks} chunks`);
+  const notes: string[] = [];
+  if (c.tools) notes.push('the request offers one tool (library only)');
+  if (c.cancelAfterChunks !== undefined) notes.push(`caller aborts after ${c.cancelAfterChunks} chunks`);
   if (c.env)
-    parts.push(
+    notes.push(
       Object.entries(c.env)
         .map(([k, v]) => `${k}=${v}`)
         .join(' '),
     );
-  return parts.join(' then ') || 'none';
+  return [steps.join(' then '), ...notes].filter(Boolean).join('; ') || 'none';
 }
 
 export function renderReliabilityDoc(cases: FaultCase[] = FAULT_CASES): string {
