@@ -57,6 +57,7 @@ describe('loadConfig defaults (DESIGN.md section 2)', () => {
       httpToken: undefined,
       drainTimeoutMs: 30_000,
       httpAllowedHosts: [],
+      maxConcurrentCalls: 64,
     });
   });
 
@@ -103,6 +104,7 @@ describe('loadConfig values', () => {
       EXAI_HTTP_TOKEN: 'http-token-1234',
       EXAI_DRAIN_TIMEOUT_MS: '0',
       EXAI_HTTP_ALLOWED_HOSTS: ' exai.internal, PROXY ,',
+      EXAI_MAX_CONCURRENT_CALLS: '4',
     });
     expect(config).toEqual({
       glm: {
@@ -128,6 +130,7 @@ describe('loadConfig values', () => {
       httpToken: 'http-token-1234',
       drainTimeoutMs: 0,
       httpAllowedHosts: ['exai.internal', 'proxy'],
+      maxConcurrentCalls: 4,
     });
   });
 

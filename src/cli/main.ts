@@ -120,6 +120,8 @@ function buildProgram(): Command {
         });
         // stdio: the host closing our stdin means it is gone.
         if (!opts.http) process.stdin.once('end', () => server.close().finally(resolve));
+        // stdio: a closed stdout (or a wire that gave up) ends the server too, with exit code 0.
+        if ('closed' in server) void server.closed.then(resolve);
       });
     });
 
