@@ -30,3 +30,47 @@ export function withWritability<T>(w: Writability, fn: () => T): T {
 export function currentWritability(): Writability | undefined {
   return current.getStore();
 }
+
+/**
+ * Cuts connections that stay unwritable (their client stopped reading) for longer than `limitMs`:
+ * the cut closes the response, which cancels its call and frees what was queued for it.
+ */
+export class UnwritableWatch {
+  private readonly blockedSince = new Map<Writable, number>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly limitMs: number,
+    private readonly onCut: (stream: Writable, blockedMs: number) => void,
+  ) {}
+
+  watch(stream: Writable): void {
+    this.blockedSince.set(stream, 0);
+    stream.once('close', () => {
+      this.blockedSince.delete(stream);
+      if (this.blockedSince.size === 0) this.stop();
+    });
+    if (!this.timer) {
+      this.timer = setInterval(() => this.check(), Math.max(10, Math.min(1000, this.limitMs / 4)));
+      this.timer.unref();
+    }
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private check(): void {
+    const now = performance.now();
+    for (const [stream, since] of this.blockedSince) {
+      if (!stream.writableNeedDrain) this.blockedSince.set(stream, 0);
+      else if (since === 0) this.blockedSince.set(stream, now);
+      else if (now - since > this.limitMs) {
+        this.blockedSince.delete(stream);
+        this.onCut(stream, now - since);
+        stream.destroy();
+      }
+    }
+  }
+}

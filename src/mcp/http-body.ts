@@ -1,0 +1,90 @@
+// Reading POST bodies within bounds: each at most MAX_MESSAGE_BYTES, all of them together at most a
+// global budget (a flood of large bodies gets 503 at once instead of memory), nesting bounded.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { jsonTooDeep, MAX_JSON_DEPTH, rpcError } from './limits.js';
+
+export type Refuse = (status: number, body: object, headers?: Record<string, string>) => void;
+
+export class BodyReader {
+  private buffered = 0;
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly budgetBytes: number,
+  ) {}
+
+  /** Bytes of bodies being read right now, in all. */
+  get inFlight(): number {
+    return this.buffered;
+  }
+
+  /** The parsed JSON body, or undefined once `refuse` has answered (too large, busy, not JSON). */
+  async read(req: IncomingMessage, refuse: Refuse): Promise<{ body: unknown } | undefined> {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > this.maxBytes) {
+      refuse(413, rpcError(null, -32000, `request body larger than ${this.maxBytes} bytes`), {
+        connection: 'close',
+      });
+      return undefined;
+    }
+    const parts: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const part of req as AsyncIterable<Buffer>) {
+        size += part.length;
+        this.buffered += part.length;
+        if (size > this.maxBytes) {
+          refuse(413, rpcError(null, -32000, `request body larger than ${this.maxBytes} bytes`), {
+            connection: 'close',
+          });
+          req.destroy();
+          return undefined;
+        }
+        if (this.buffered > this.budgetBytes) {
+          refuse(
+            503,
+            rpcError(null, -32000, 'too many request bodies being received at once; retry shortly'),
+            {
+              'retry-after': '1',
+              connection: 'close',
+            },
+          );
+          req.destroy();
+          return undefined;
+        }
+        parts.push(part);
+      }
+    } finally {
+      this.buffered -= size;
+    }
+    const text = Buffer.concat(parts).toString('utf8');
+    if (jsonTooDeep(text)) {
+      refuse(
+        400,
+        rpcError(null, -32600, `Invalid Request: JSON nested deeper than ${MAX_JSON_DEPTH} levels`),
+      );
+      return undefined;
+    }
+    try {
+      return { body: JSON.parse(text) };
+    } catch {
+      refuse(400, rpcError(null, -32700, 'Parse error'));
+      return undefined;
+    }
+  }
+}
+
+/** Writes a JSON answer (a JSON-RPC error) with `status`. */
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: object,
+  headers: Record<string, string> = {},
+) {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
+  res.end(JSON.stringify(body));
+}
