@@ -74,3 +74,25 @@ export class UnwritableWatch {
     }
   }
 }
+
+/**
+ * Resolves once `w` can take bytes, or `signal` aborts (the connection was cut): the final update
+ * and the result are serialised only when the client reads, never queued behind a full buffer.
+ */
+export function whenWritable(w: Writability, signal: AbortSignal, pollMs: number): Promise<void> {
+  if (w.canWrite() || signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const timer = setInterval(
+      () => {
+        if (w.canWrite() || signal.aborted) done();
+      },
+      Math.max(10, pollMs),
+    );
+    const done = () => {
+      clearInterval(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

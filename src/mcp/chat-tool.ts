@@ -7,6 +7,7 @@ import { ConfigError } from '../errors.js';
 import { promptRequest } from '../prompt.js';
 import type { ChatStream } from '../streaming/stream.js';
 import type { ChatResult, ProviderName } from '../types.js';
+import { currentWritability, whenWritable } from './backpressure.js';
 import { describeError, toolError } from './errors.js';
 import { ProgressRelay } from './progress.js';
 import type { Runtime } from './runtime.js';
@@ -14,6 +15,8 @@ import type { ChatInput, ChatOutput } from './schemas.js';
 
 export async function chatTool(args: ChatInput, ctx: ServerContext, rt: Runtime): Promise<CallToolResult> {
   const call = rt.track(ctx.mcpReq.signal);
+  // The connection this call answers on (set by the transport): progress waits while it is full.
+  const writability = currentWritability();
   const ended = rt.metrics.callStarted();
   let model = args.model;
   let provider: ProviderName | undefined;
@@ -41,6 +44,7 @@ export async function chatTool(args: ChatInput, ctx: ServerContext, rt: Runtime)
         intervalMs: rt.config.progressIntervalMs,
         heartbeatMs: rt.heartbeatMs,
         model,
+        ...(writability ? { canSend: () => writability.canWrite() } : {}),
         send: (u) => {
           if (call.signal.aborted) return;
           const meta = { 'exai/delta': u.delta, 'exai/channel': u.channel, 'exai/seq': u.seq };
@@ -72,6 +76,9 @@ export async function chatTool(args: ChatInput, ctx: ServerContext, rt: Runtime)
     );
     if (relay) await relayChunks(stream, relay, args.show_reasoning === true);
     const result = await stream.finalResult();
+    // A client that is not reading gets its last delta and the result when it reads again (or is
+    // cut by the transport, which cancels the call): nothing large is queued for it meanwhile.
+    if (relay && writability) await whenWritable(writability, call.signal, rt.config.progressIntervalMs);
     const sentBefore = relay?.sent ?? 0;
     relay?.close();
     await Promise.all(sending);

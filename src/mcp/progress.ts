@@ -37,6 +37,11 @@ export interface RelayOptions {
   /** Named in heartbeat messages. */
   model: string;
   send(update: ProgressUpdate): void;
+  /**
+   * Whether the client's connection takes bytes now (transport backpressure). While false, updates
+   * wait and their deltas merge, so memory per call stays bounded whatever the client does.
+   */
+  canSend?: () => boolean;
   clock?: Clock;
 }
 
@@ -100,10 +105,15 @@ export class ProgressRelay {
     this.thinking = true;
   }
 
-  /** Sends what is pending now. */
-  flush(): void {
+  /** Sends what is pending now (unless the connection is not writable and `force` is false). */
+  flush(force = false): void {
     this.clearFlushTimer();
     if (this.stopped || this.pending === '') return;
+    if (!force && this.o.canSend?.() === false) {
+      // Not writable: keep merging; look again after one window.
+      this.flushTimer = this.clock.setTimeout(() => this.flush(), Math.max(this.o.intervalMs, 10));
+      return;
+    }
     const delta = this.pending;
     this.pending = '';
     this.relayedChars += delta.length;
@@ -116,7 +126,7 @@ export class ProgressRelay {
 
   /** Flushes what is pending and stops: nothing is sent afterwards. */
   close(): void {
-    this.flush();
+    this.flush(true);
     this.stop();
   }
 

@@ -1,6 +1,6 @@
 // The stdio wire: newline-delimited JSON-RPC on stdin/stdout, bounded. A line over the limit is
 // skipped as it streams in (never buffered whole) and answered with an error, as is a malformed
-// line; the server keeps serving. Every message out is redacted as a value before serialisation.
+// line; the server keeps serving.
 import type { Readable, Writable } from 'node:stream';
 import {
   INVALID_REQUEST,
@@ -9,7 +9,6 @@ import {
   parseJSONRPCMessage,
   type Transport,
 } from '@modelcontextprotocol/server';
-import { redactValue } from '../log.js';
 import { type CallLimiter, idOf, isChatCall, jsonTooDeep, MAX_JSON_DEPTH, rpcError } from './limits.js';
 
 export interface StdioWireOptions {
@@ -51,7 +50,8 @@ export class StdioWire implements Transport {
     if (this.closed) return Promise.resolve();
     const id = idOf(message);
     if (id !== null && ('result' in message || 'error' in message)) this.release(id);
-    const line = `${JSON.stringify(redactValue(message))}\n`;
+    // Redaction happened before: every server instance redacts what it sends (redaction.ts).
+    const line = `${JSON.stringify(message)}\n`;
     return new Promise<void>((resolve) => {
       // A host that closed our stdout gets nothing more; the error handler closes the wire.
       if (this.output.destroyed || this.output.writableEnded) return resolve();

@@ -3,6 +3,7 @@ import { LATEST_PROTOCOL_VERSION, McpServer, PROTOCOL_VERSION_META_KEY } from '@
 import { NAME, VERSION } from '../version.js';
 import { chatTool } from './chat-tool.js';
 import { listModels, listModelsText, versionInfo, versionText } from './info-tools.js';
+import { redactOutbound } from './redaction.js';
 import type { Runtime } from './runtime.js';
 import {
   CHAT_DESCRIPTION,
@@ -71,5 +72,5 @@ export function buildServer(rt: Runtime): McpServer {
     },
   );
 
-  return server;
+  return redactOutbound(server);
 }
