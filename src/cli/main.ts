@@ -4,6 +4,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { loadConfig } from '../config/index.js';
 import { ExaiError } from '../errors.js';
 import { createLogger, redact } from '../log.js';
+import { MAX_TOKENS_CEILING, TEMPERATURE } from '../request-checks.js';
 import { VERSION } from '../version.js';
 import { EXIT, runChatCommand } from './chat.js';
 import { modelsTable } from './models.js';
@@ -63,9 +64,9 @@ function buildProgram(): Command {
     .option(
       '--temperature <t>',
       'sampling temperature, 0 to 1 (both providers document that range)',
-      number(0, 1),
+      number(TEMPERATURE.min, TEMPERATURE.max),
     )
-    .option('--max-tokens <n>', 'maximum tokens in the answer', integer(1, 1_000_000))
+    .option('--max-tokens <n>', 'maximum tokens in the answer', integer(1, MAX_TOKENS_CEILING))
     .option('--no-stream', 'make one non-streaming request')
     .option('--show-reasoning', 'print the model reasoning (dimmed) to stderr')
     .option('--json', 'print one ChatResult as JSON on stdout at the end instead of the text')
