@@ -19,28 +19,30 @@ export class BodyReader {
   }
 
   /** The parsed JSON body, or undefined once `refuse` has answered (too large, busy, not JSON). */
-  async read(req: IncomingMessage, refuse: Refuse): Promise<{ body: unknown } | undefined> {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > this.maxBytes) {
+  read(req: IncomingMessage, res: ServerResponse, refuse: Refuse): Promise<{ body: unknown } | undefined> {
+    const tooLarge = () =>
       refuse(413, rpcError(null, -32000, `request body larger than ${this.maxBytes} bytes`), {
         connection: 'close',
       });
-      return undefined;
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > this.maxBytes) {
+      tooLarge();
+      this.discard(req, res);
+      return Promise.resolve(undefined);
     }
-    const parts: Buffer[] = [];
-    let size = 0;
-    try {
-      for await (const part of req as AsyncIterable<Buffer>) {
+    return new Promise((resolve) => {
+      const parts: Buffer[] = [];
+      let size = 0;
+      const stop = () => {
+        this.buffered -= size;
+        parts.length = 0;
+        req.off('data', onData).off('end', onEnd).off('error', onGone).off('close', onGone);
+      };
+      const onData = (part: Buffer) => {
         size += part.length;
         this.buffered += part.length;
-        if (size > this.maxBytes) {
-          refuse(413, rpcError(null, -32000, `request body larger than ${this.maxBytes} bytes`), {
-            connection: 'close',
-          });
-          req.destroy();
-          return undefined;
-        }
-        if (this.buffered > this.budgetBytes) {
+        if (size > this.maxBytes) tooLarge();
+        else if (this.buffered > this.budgetBytes) {
           refuse(
             503,
             rpcError(null, -32000, 'too many request bodies being received at once; retry shortly'),
@@ -49,15 +51,34 @@ export class BodyReader {
               connection: 'close',
             },
           );
-          req.destroy();
-          return undefined;
+        } else {
+          parts.push(part);
+          return;
         }
-        parts.push(part);
-      }
-    } finally {
-      this.buffered -= size;
-    }
-    const text = Buffer.concat(parts).toString('utf8');
+        stop();
+        this.discard(req, res);
+        resolve(undefined);
+      };
+      const onEnd = () => {
+        const text = Buffer.concat(parts).toString('utf8');
+        stop();
+        resolve(this.parse(text, refuse));
+      };
+      const onGone = () => {
+        stop();
+        resolve(undefined);
+      };
+      req.on('data', onData).on('end', onEnd).on('error', onGone).on('close', onGone);
+    });
+  }
+
+  /** Drops the rest of a refused body without buffering it; the connection ends after the answer. */
+  private discard(req: IncomingMessage, res: ServerResponse): void {
+    req.resume();
+    res.once('finish', () => req.destroy());
+  }
+
+  private parse(text: string, refuse: Refuse): { body: unknown } | undefined {
     if (jsonTooDeep(text)) {
       refuse(
         400,
@@ -85,6 +106,12 @@ export function sendJson(
     res.destroy();
     return;
   }
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
-  res.end(JSON.stringify(body));
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
+    'content-length': String(Buffer.byteLength(text)),
+    ...headers,
+  });
+  res.end(text);
 }

@@ -144,7 +144,9 @@ export async function serveHttp(opts: HttpServeOptions): Promise<HttpServerHandl
       }
       return withWritability(writable(res), () => handle(req, res));
     }
-    const parsed = await bodies.read(req, (status, body, headers) => sendJson(res, status, body, headers));
+    const parsed = await bodies.read(req, res, (status, body, headers) =>
+      sendJson(res, status, body, headers),
+    );
     if (!parsed) return;
     const { body } = parsed;
     if (!admit(body, res)) return;

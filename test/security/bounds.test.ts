@@ -15,7 +15,9 @@ describe('temperature and max_tokens bounds', () => {
   it('temperature is 0..1 in the library checks and in the MCP schema', () => {
     expect(TEMPERATURE).toEqual({ min: 0, max: 1 });
     expect(() => checkRequest(ask({ temperature: 1 }), 'glm-4.5-flash')).not.toThrow();
-    expect(() => checkRequest(ask({ temperature: 1.5 }), 'glm-4.5-flash')).toThrow(/temperature must be a number from 0 to 1/);
+    expect(() => checkRequest(ask({ temperature: 1.5 }), 'glm-4.5-flash')).toThrow(
+      /temperature must be a number from 0 to 1/,
+    );
     expect(() => checkRequest(ask({ temperature: -0.1 }), 'glm-4.5-flash')).toThrow(/temperature/);
     expect(chatInput.safeParse({ prompt: 'x', temperature: 1 }).success).toBe(true);
     expect(chatInput.safeParse({ prompt: 'x', temperature: 1.5 }).success).toBe(false);
@@ -26,8 +28,12 @@ describe('temperature and max_tokens bounds', () => {
     const limit = maxTokensFor('glm-4.5-flash');
     expect(limit).toBeLessThanOrEqual(glm?.contextWindow ?? 0);
     expect(() => checkRequest(ask({ max_tokens: limit }), 'glm-4.5-flash')).not.toThrow();
-    expect(() => checkRequest(ask({ max_tokens: limit + 1 }), 'glm-4.5-flash')).toThrow(/max_tokens must be a whole number from 1 to/);
-    expect(() => checkRequest(ask({ max_completion_tokens: 0 }), 'glm-4.5-flash')).toThrow(/max_completion_tokens/);
+    expect(() => checkRequest(ask({ max_tokens: limit + 1 }), 'glm-4.5-flash')).toThrow(
+      /max_tokens must be a whole number from 1 to/,
+    );
+    expect(() => checkRequest(ask({ max_completion_tokens: 0 }), 'glm-4.5-flash')).toThrow(
+      /max_completion_tokens/,
+    );
     expect(maxTokensFor('glm-unknown-9')).toBe(MAX_TOKENS_CEILING);
     expect(chatInput.safeParse({ prompt: 'x', max_tokens: MAX_TOKENS_CEILING + 1 }).success).toBe(false);
     expect(chatInput.safeParse({ prompt: 'x', max_tokens: 10 ** 12 }).success).toBe(false);
