@@ -3,7 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ProviderConfig, Timeouts } from '../config/index.js';
 import { AbortError, APIError, abortReason, ExaiError, isRetryable, TimeoutError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { type Logger, redact } from '../log.js';
 import type { Completion, Provider } from '../providers/provider.js';
 import type { Transport } from '../providers/transport.js';
 import type { ChatCompletionChunk, ChatCompletionCreateParams, ChatMessage, ChatResult } from '../types.js';
@@ -268,7 +268,8 @@ export async function runChat(o: RunOptions): Promise<RunOutcome> {
 }
 
 function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  // Fallback reasons and log fields quote provider words, which can echo a key.
+  return redact(error instanceof Error ? error.message : String(error));
 }
 
 function round(ms: number): number {
