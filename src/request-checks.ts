@@ -22,7 +22,7 @@ export const MAX_TOKENS_CEILING = Math.max(...MODELS.map((m) => m.contextWindow)
  * context window (an answer cannot be longer), else {@link MAX_TOKENS_CEILING}.
  */
 export function maxTokensFor(model: string): number {
-  const known = findModel(model) as ({ maxOutputTokens?: number; contextWindow: number } | undefined);
+  const known = findModel(model) as { maxOutputTokens?: number; contextWindow: number } | undefined;
   return known?.maxOutputTokens ?? known?.contextWindow ?? MAX_TOKENS_CEILING;
 }
 

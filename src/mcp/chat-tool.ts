@@ -9,6 +9,7 @@ import type { ChatStream } from '../streaming/stream.js';
 import type { ChatResult, ProviderName } from '../types.js';
 import { currentWritability, whenWritable } from './backpressure.js';
 import { describeError, toolError } from './errors.js';
+import { MAX_PENDING_PROGRESS_CHARS } from './limits.js';
 import { ProgressRelay } from './progress.js';
 import type { Runtime } from './runtime.js';
 import type { ChatInput, ChatOutput } from './schemas.js';
@@ -44,7 +45,9 @@ export async function chatTool(args: ChatInput, ctx: ServerContext, rt: Runtime)
         intervalMs: rt.config.progressIntervalMs,
         heartbeatMs: rt.heartbeatMs,
         model,
-        ...(writability ? { canSend: () => writability.canWrite() } : {}),
+        ...(writability
+          ? { canSend: () => writability.canWrite(), maxPendingChars: MAX_PENDING_PROGRESS_CHARS }
+          : {}),
         send: (u) => {
           if (call.signal.aborted) return;
           const meta = { 'exai/delta': u.delta, 'exai/channel': u.channel, 'exai/seq': u.seq };
@@ -80,7 +83,7 @@ export async function chatTool(args: ChatInput, ctx: ServerContext, rt: Runtime)
     // cut by the transport, which cancels the call): nothing large is queued for it meanwhile.
     if (relay && writability) await whenWritable(writability, call.signal, rt.config.progressIntervalMs);
     const sentBefore = relay?.sent ?? 0;
-    relay?.close();
+    relay?.close(result.content);
     await Promise.all(sending);
     // SDK clients dispatch a notification a microtask late but a response at once, and forget the
     // progress token with the response: a last notification read together with the result is lost.

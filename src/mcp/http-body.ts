@@ -72,10 +72,12 @@ export class BodyReader {
     });
   }
 
-  /** Drops the rest of a refused body without buffering it; the connection ends after the answer. */
-  private discard(req: IncomingMessage, res: ServerResponse): void {
+  /**
+   * Drops the rest of a refused body without buffering it. The answer says `connection: close`, so
+   * Node ends the socket once the answer is flushed (destroying it here could drop the answer).
+   */
+  private discard(req: IncomingMessage, _res: ServerResponse): void {
     req.resume();
-    res.once('finish', () => req.destroy());
   }
 
   private parse(text: string, refuse: Refuse): { body: unknown } | undefined {

@@ -144,17 +144,22 @@ export async function serveHttp(opts: HttpServeOptions): Promise<HttpServerHandl
       }
       return withWritability(writable(res), () => handle(req, res));
     }
+    // Counted from the first byte: a drain must not exit under a call whose body is still arriving.
+    let counted = true;
+    exchanges++;
+    res.once('close', () => {
+      if (counted) exchanges--;
+    });
     const parsed = await bodies.read(req, res, (status, body, headers) =>
       sendJson(res, status, body, headers),
     );
     if (!parsed) return;
     const { body } = parsed;
     if (!admit(body, res)) return;
-    if (!isListen(body)) {
-      exchanges++;
-      res.once('close', () => exchanges--);
-      unwritable.watch(res);
-    }
+    if (isListen(body)) {
+      counted = false;
+      exchanges--;
+    } else unwritable.watch(res);
     if (cancellation.inspect(req, res, body) > 0) logger.debug('cancelled a call on request of its client');
     return withWritability(writable(res), () => handle(req, res, body));
   }

@@ -14,6 +14,9 @@ export const MAX_JSON_DEPTH = 64;
 /** How long a client may keep its connection unwritable before it is cut and its calls cancelled. */
 export const MAX_UNWRITABLE_MS = 120_000;
 
+/** Progress text a call holds for a client that is not reading, before it defers to the answer. */
+export const MAX_PENDING_PROGRESS_CHARS = 256 * 1024;
+
 /** JSON-RPC error codes of our own (implementation-defined server errors, -32000..-32099). */
 export const SERVER_BUSY = -32029;
 

@@ -106,22 +106,34 @@ describe('ambiguous and hostile HTTP requests', () => {
     const size = 4 * 1024 * 1024 - 1024;
     const sockets: net.Socket[] = [];
     const answers: Promise<string>[] = [];
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < 12; i++) {
       const socket = net.connect(port(open), '127.0.0.1');
       sockets.push(socket);
       let data = '';
-      socket.setEncoding('utf8').on('data', (d: string) => {
-        data += d;
-      });
       socket.on('error', () => {});
-      answers.push(new Promise((resolve) => socket.on('close', () => resolve(data))));
+      // Resolved by the status line: the sockets stay open (a half-close would abort the answer).
+      answers.push(
+        new Promise((resolve) => {
+          socket.setEncoding('utf8').on('data', (d: string) => {
+            data += d;
+            if (data.includes('\r\n')) resolve(data);
+          });
+          socket.on('close', () => resolve(data));
+        }),
+      );
       socket.write(`${postHead(open).replace(/\n/g, '\r\n')}\r\ncontent-length: ${size + 2}\r\n\r\n"`);
       // Most of the body, not all: every request stays being read.
       socket.write(Buffer.alloc(size - 1024, 'a'));
     }
-    await new Promise((r) => setTimeout(r, 500));
-    for (const s of sockets) s.end(`${'a'.repeat(1025)}"`);
+    // 12 bodies of nearly 4 MiB being read exceed the 32 MiB budget: the first answer is a 503,
+    // sent while every body is still incomplete.
+    const first = await Promise.race(answers);
+    expect(Number(/^HTTP\/1\.1 (\d{3})/.exec(first)?.[1])).toBe(503);
+    for (const s of sockets) s.write(`${'a'.repeat(1024)}"`);
     const statuses = (await Promise.all(answers)).map((d) => Number(/^HTTP\/1\.1 (\d{3})/.exec(d)?.[1]));
+    // Every request got an answer; the ones over the budget a 503.
+    expect(statuses.every((s) => s >= 200)).toBe(true);
+    for (const s of sockets) s.destroy();
     expect(statuses).toContain(503);
     expect((await rawHttp(port(open), postHead(open), list)).body).toContain('"chat"');
   });
@@ -212,6 +224,17 @@ describe('calls: how many at once, and who may cancel them', () => {
       expect(fifth?.message).toMatch(/busy.*EXAI_MAX_CONCURRENT_CALLS=4.*retry/);
       expect(fifth?.code).toBe(-32029);
       expect(fifth?.data).toMatchObject({ retryable: true });
+      // One batch cannot start more calls than the limit either: it is refused whole.
+      const batch = Array.from({ length: 10 }, (_, i) => ({
+        jsonrpc: '2.0',
+        id: 100 + i,
+        method: 'tools/call',
+        params: { name: 'chat', arguments: { prompt: `batch ${i}`, model: 'glm-4.5-flash' } },
+      }));
+      const batched = await rawHttp(Number(own.url.port), postHead(own), JSON.stringify(batch));
+      const replies = JSON.parse(batched.body) as Array<{ id: number; error?: { code: number } }>;
+      expect(replies).toHaveLength(10);
+      for (const r of replies) expect(r.error?.code).toBe(-32029);
       await running[0];
       const again = await conn.client.callTool({
         name: 'chat',
@@ -301,8 +324,14 @@ describe('drain', () => {
 });
 
 describe('a client that stops reading', () => {
-  it('is cut after the unwritable limit and its upstream request is cancelled', async () => {
-    const config = loadConfig({ env: testEnv(emu), dotenvDir: false });
+  it('is cut after the unwritable limit and its upstream request is cancelled', {
+    timeout: 40_000,
+  }, async () => {
+    // No output cap in the way: only the cut may end this upstream request early.
+    const config = loadConfig({
+      env: testEnv(emu, { EXAI_MAX_OUTPUT_BYTES: '104857600' }),
+      dotenvDir: false,
+    });
     const lines: string[] = [];
     const server = await serveHttp({
       config,
@@ -312,7 +341,7 @@ describe('a client that stops reading', () => {
       maxUnwritableMs: 300,
     });
     // Paced so the upstream is still streaming when the cut comes (the cut must cancel it).
-    emu.setOptions({ paceMs: 5, words: 2_000_000, tokensPerChunk: 1000 });
+    emu.setOptions({ paceMs: 2, words: 2_000_000, tokensPerChunk: 2000 });
     const closed = new Promise<void>((resolve) => emu.once('client-closed', () => resolve()));
     const socket = net.connect(server.port, '127.0.0.1');
     socket.on('error', () => {});
@@ -334,9 +363,10 @@ describe('a client that stops reading', () => {
       socket.pause();
       await Promise.race([
         closed,
-        new Promise((_, fail) => setTimeout(() => fail(new Error('not cut')), 20_000)),
+        new Promise((_, fail) => setTimeout(() => fail(new Error('not cut')), 30_000)),
       ]);
       expect(lines.join('')).toMatch(/cut a client that stopped reading/);
+      expect(emu.requests.at(-1)?.outcome).toBe('client-closed');
     } finally {
       socket.destroy();
       emu.setOptions({ paceMs: 0, words: 60, tokensPerChunk: 1 });
