@@ -1,4 +1,5 @@
 // One error hierarchy: every failure a caller can see is an ExaiError with a stable `code`.
+import { redact } from './log.js';
 import type { ProviderName } from './types.js';
 
 export type ErrorCode =
@@ -18,7 +19,8 @@ export type ErrorCode =
 export class ExaiError extends Error {
   readonly code: ErrorCode | (string & {});
   constructor(code: ErrorCode | (string & {}), message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    // Provider messages can echo a key: no error message carries a registered secret (DESIGN §4).
+    super(redact(message), options);
     this.name = 'ExaiError';
     this.code = code;
   }
@@ -89,7 +91,7 @@ export class APIError extends ExaiError {
     this.provider = init.provider;
     this.status = init.status;
     this.providerCode = init.providerCode;
-    this.providerMessage = init.providerMessage;
+    this.providerMessage = init.providerMessage === undefined ? undefined : redact(init.providerMessage);
     this.requestId = init.requestId;
     this.retryAfterMs = init.retryAfterMs;
     this.inBand = init.inBand ?? false;

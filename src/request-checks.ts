@@ -1,6 +1,6 @@
 // Sanity checks on a request before it is sent: clear errors instead of a provider 400 or a hung upload.
 import { UsageError } from './errors.js';
-import { findModel } from './providers/catalog.js';
+import { findModel, MODELS } from './providers/catalog.js';
 import type { ChatCompletionCreateParams } from './types.js';
 
 export const MAX_MESSAGES = 10_000;
@@ -40,7 +40,38 @@ function contentChars(content: unknown, i: number): number {
   return chars;
 }
 
+/** Sampling temperature accepted everywhere (CLI, library, MCP): the range both providers document. */
+export const TEMPERATURE = { min: 0, max: 1 } as const;
+
+/** Largest `max_tokens` for a model the catalog does not know: its largest context window. */
+export const MAX_TOKENS_CEILING = Math.max(...MODELS.map((m) => m.contextWindow));
+
+/** Largest `max_tokens` for `model`: the catalog's output limit, else {@link MAX_TOKENS_CEILING}. */
+export function maxTokensFor(model: string): number {
+  return findModel(model)?.maxOutput ?? MAX_TOKENS_CEILING;
+}
+
+/** The bounds on `temperature` and `max_tokens` (also `max_completion_tokens`) for `model`. */
+export function checkSampling(params: ChatCompletionCreateParams, model: string): void {
+  const p = params as { temperature?: unknown; max_tokens?: unknown; max_completion_tokens?: unknown };
+  if (p.temperature !== undefined && p.temperature !== null) {
+    const t = p.temperature;
+    if (typeof t !== 'number' || !Number.isFinite(t) || t < TEMPERATURE.min || t > TEMPERATURE.max) {
+      throw new UsageError(`temperature must be a number from ${TEMPERATURE.min} to ${TEMPERATURE.max}`);
+    }
+  }
+  const limit = maxTokensFor(model);
+  for (const name of ['max_tokens', 'max_completion_tokens'] as const) {
+    const n = p[name];
+    if (n === undefined || n === null) continue;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > limit) {
+      throw new UsageError(`${name} must be a whole number from 1 to ${limit} for ${model}`);
+    }
+  }
+}
+
 export function checkRequest(params: ChatCompletionCreateParams, model: string): void {
+  checkSampling(params, model);
   const { messages } = params;
   if (!Array.isArray(messages) || messages.length === 0)
     throw new UsageError('messages must be a non-empty array');

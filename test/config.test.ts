@@ -59,6 +59,7 @@ describe('loadConfig defaults (DESIGN.md section 2)', () => {
       httpToken: undefined,
       drainTimeoutMs: 30_000,
       httpAllowedHosts: [],
+      maxConcurrentCalls: 64,
     });
   });
 
@@ -108,6 +109,7 @@ describe('loadConfig values', () => {
       EXAI_HTTP_TOKEN: 'http-token-1234',
       EXAI_DRAIN_TIMEOUT_MS: '0',
       EXAI_HTTP_ALLOWED_HOSTS: ' exai.internal, PROXY ,',
+      EXAI_MAX_CONCURRENT_CALLS: '4',
     });
     expect(config).toEqual({
       glm: {
@@ -135,6 +137,7 @@ describe('loadConfig values', () => {
       httpToken: 'http-token-1234',
       drainTimeoutMs: 0,
       httpAllowedHosts: ['exai.internal', 'proxy'],
+      maxConcurrentCalls: 4,
     });
   });
 

@@ -351,7 +351,7 @@ describe('exai serve (stdio) errors', () => {
   const cases: Array<[string, Record<string, unknown>, RegExp]> = [
     ['an empty prompt', { prompt: '' }, /prompt must not be empty/],
     ['a missing prompt', { model: 'glm-4.6' }, /prompt is required/],
-    ['a temperature out of range', { prompt: 'x', temperature: 5 }, /temperature must be between 0 and 2/],
+    ['a temperature out of range', { prompt: 'x', temperature: 5 }, /temperature must be between 0 and 1/],
     ['an unknown argument', { prompt: 'x', modle: 'glm-4.6' }, /Unrecognized key: "modle"/],
     ['an unknown provider', { prompt: 'x', provider: 'openai' }, /provider must be "glm" or "kimi"/],
     [

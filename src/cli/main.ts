@@ -5,6 +5,7 @@ import { loadConfig } from '../config/index.js';
 import { ExaiError, UsageError } from '../errors.js';
 import { redact } from '../log.js';
 import { sharedTransport } from '../providers/transport.js';
+import { MAX_TOKENS_CEILING, TEMPERATURE } from '../request-checks.js';
 import { VERSION } from '../version.js';
 import { EXIT, runChatCommand } from './chat.js';
 import { type EmulatorCommandOptions, startEmulatorCommand } from './emulator-command.js';
@@ -75,9 +76,9 @@ function buildProgram(): Command {
     .option(
       '--temperature <t>',
       'sampling temperature, 0 to 1 (both providers document that range)',
-      number(0, 1),
+      number(TEMPERATURE.min, TEMPERATURE.max),
     )
-    .option('--max-tokens <n>', 'maximum tokens in the answer', integer(1, 1_000_000))
+    .option('--max-tokens <n>', 'maximum tokens in the answer', integer(1, MAX_TOKENS_CEILING))
     .option('--no-stream', 'make one non-streaming request')
     .option('--show-reasoning', 'print the model reasoning (dimmed) to stderr')
     .option('--json', 'print one ChatResult as JSON on stdout at the end instead of the text')
@@ -148,6 +149,8 @@ function buildProgram(): Command {
         });
         // stdio: the host closing our stdin means it is gone.
         if (!opts.http) process.stdin.once('end', () => server.close().finally(resolve));
+        // stdio: a closed stdout (or a wire that gave up) ends the server too, with exit code 0.
+        if ('closed' in server) void server.closed.then(resolve);
       });
     });
 

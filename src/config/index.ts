@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { ConfigError, UsageError } from '../errors.js';
-import { registerSecret } from '../log.js';
+import { redact, registerSecret } from '../log.js';
 import { endpointNames, endpointURL } from '../providers/endpoints.js';
 import type { ProviderName } from '../types.js';
 import { type Env, parseEnv as parseEnvVars } from './schema.js';
@@ -39,6 +39,8 @@ export interface Config {
   drainTimeoutMs: number;
   /** Extra `Host` names `exai serve --http` accepts (a reverse proxy's or a Service's name). */
   httpAllowedHosts: string[];
+  /** MCP server: calls running upstream at once; more are refused at once (retryable). */
+  maxConcurrentCalls: number;
 }
 
 export interface LoadConfigOptions {
@@ -48,29 +50,83 @@ export interface LoadConfigOptions {
   dotenvDir?: string | false;
 }
 
+/** Variables whose values are secrets: registered for redaction before anything is parsed. */
+export const SECRET_VARS = ['GLM_API_KEY', 'KIMI_API_KEY', 'EXAI_HTTP_TOKEN'] as const;
+
+/**
+ * Registers the secret variables' values as they appear in a raw `.env` text, line by line and
+ * without a parser: a line the parser would reject or misread still has its key registered.
+ */
+function registerDotenvSecrets(text: string): void {
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*[=:]\s*(.*)$/.exec(line);
+    if (!m?.[1] || !(SECRET_VARS as readonly string[]).includes(m[1])) continue;
+    const raw = (m[2] ?? '').replace(/\s+#.*$/, '').trim();
+    registerSecret(raw);
+    registerSecret(raw.replace(/^(['"`])(.*)\1$/, '$2').replace(/^['"`]|['"`]$/g, ''));
+  }
+}
+
 /** Reads `.env` in `dir`; a malformed file is a config error rather than a silent skip. */
 export function readDotenv(dir: string): Record<string, string> {
   const file = join(dir, '.env');
   if (!existsSync(file)) return {};
+  let text: string;
   try {
-    return parseEnv(readFileSync(file, 'utf8')) as Record<string, string>;
+    text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ConfigError(`cannot read ${file}: ${(error as Error).message}`);
+    throw new ConfigError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
   }
+  registerDotenvSecrets(text);
+  let values: Record<string, string>;
+  try {
+    values = parseEnv(text) as Record<string, string>;
+  } catch (error) {
+    throw new ConfigError(redact(`cannot read ${file}: ${(error as Error).message}`));
+  }
+  for (const name of SECRET_VARS) registerSecret(values[name]);
+  return values;
+}
+
+/** Long, space-free, letter-and-digit strings: what an API key or a token looks like. */
+function looksLikeCredential(value: string): boolean {
+  const v = value.trim();
+  // Keys are letters, digits and a few separators (GLM's hold a dot); URLs and paths have "/" or ":".
+  return v.length >= 16 && /^[A-Za-z0-9._~+=-]+$/.test(v) && /[A-Za-z]/.test(v) && /\d/.test(v);
+}
+
+/**
+ * An issue of the schema with the offending value hidden when it could be a key pasted into the
+ * wrong variable (`EXAI_MAX_RETRIES=<key>`, base URL and key swapped): the message names the
+ * variable and what was expected, which is all that is needed to fix it.
+ */
+function safeIssue(issue: string, env: Record<string, string | undefined>): string {
+  const name = issue.slice(0, issue.indexOf(':'));
+  const value = env[name];
+  if (typeof value !== 'string' || value === '') return redact(issue);
+  const secret = (SECRET_VARS as readonly string[]).includes(name) || looksLikeCredential(value);
+  if (!secret) return redact(issue);
+  const hidden = `a ${value.length}-character value (not shown: it may be a secret)`;
+  return redact(issue.split(`"${value}"`).join(hidden));
 }
 
 export function loadConfig(options: LoadConfigOptions = {}): Config {
   const real = options.env ?? process.env;
+  // Secrets first, from the raw sources: a parse error below must not be able to echo one.
+  for (const name of SECRET_VARS) {
+    const v = real[name];
+    if (typeof v === 'string') registerSecret(v);
+  }
   const dir = options.dotenvDir === undefined ? process.cwd() : options.dotenvDir;
   const merged: Record<string, string | undefined> = { ...(dir === false ? {} : readDotenv(dir)) };
   for (const [k, v] of Object.entries(real)) if (v !== undefined) merged[k] = v;
 
   const parsed = parseEnvVars(merged);
-  if (!parsed.success) throw new ConfigError(`invalid configuration: ${parsed.issues.join('; ')}`);
+  if (!parsed.success) {
+    const issues = parsed.issues.map((issue) => safeIssue(issue, merged));
+    throw new ConfigError(`invalid configuration: ${issues.join('; ')}`);
+  }
   const e = parsed.data;
-  registerSecret(e.GLM_API_KEY);
-  registerSecret(e.KIMI_API_KEY);
-  registerSecret(e.EXAI_HTTP_TOKEN);
   return {
     glm: {
       name: 'glm',
@@ -101,6 +157,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     httpToken: e.EXAI_HTTP_TOKEN,
     drainTimeoutMs: e.EXAI_DRAIN_TIMEOUT_MS,
     httpAllowedHosts: e.EXAI_HTTP_ALLOWED_HOSTS,
+    maxConcurrentCalls: e.EXAI_MAX_CONCURRENT_CALLS,
   };
 }
 

@@ -105,6 +105,7 @@ export const envSchema = {
   EXAI_HTTP_TOKEN: text(),
   EXAI_DRAIN_TIMEOUT_MS: int(30_000, 0),
   EXAI_HTTP_ALLOWED_HOSTS: hostList,
+  EXAI_MAX_CONCURRENT_CALLS: int(64, 1),
 };
 
 export type Env = { [K in keyof typeof envSchema]: ReturnType<(typeof envSchema)[K]> };

@@ -7,13 +7,17 @@ import { ConfigError } from '../errors.js';
 import { promptRequest } from '../prompt.js';
 import type { ChatStream } from '../streaming/stream.js';
 import type { ChatResult, ProviderName } from '../types.js';
+import { currentWritability, whenWritable } from './backpressure.js';
 import { describeError, toolError } from './errors.js';
+import { MAX_PENDING_PROGRESS_CHARS } from './limits.js';
 import { ProgressRelay } from './progress.js';
 import type { Runtime } from './runtime.js';
 import type { ChatInput, ChatOutput } from './schemas.js';
 
 export async function chatTool(args: ChatInput, ctx: ServerContext, rt: Runtime): Promise<CallToolResult> {
   const call = rt.track(ctx.mcpReq.signal);
+  // The connection this call answers on (set by the transport): progress waits while it is full.
+  const writability = currentWritability();
   const ended = rt.metrics.callStarted();
   let model = args.model;
   let provider: ProviderName | undefined;
@@ -41,6 +45,9 @@ export async function chatTool(args: ChatInput, ctx: ServerContext, rt: Runtime)
         intervalMs: rt.config.progressIntervalMs,
         heartbeatMs: rt.heartbeatMs,
         model,
+        ...(writability
+          ? { canSend: () => writability.canWrite(), maxPendingChars: MAX_PENDING_PROGRESS_CHARS }
+          : {}),
         send: (u) => {
           if (call.signal.aborted) return;
           const meta = { 'exai/delta': u.delta, 'exai/channel': u.channel, 'exai/seq': u.seq };
@@ -72,8 +79,11 @@ export async function chatTool(args: ChatInput, ctx: ServerContext, rt: Runtime)
     );
     if (relay) await relayChunks(stream, relay, args.show_reasoning === true);
     const result = await stream.finalResult();
+    // A client that is not reading gets its last delta and the result when it reads again (or is
+    // cut by the transport, which cancels the call): nothing large is queued for it meanwhile.
+    if (relay && writability) await whenWritable(writability, call.signal, rt.config.progressIntervalMs);
     const sentBefore = relay?.sent ?? 0;
-    relay?.close();
+    relay?.close(result.content);
     await Promise.all(sending);
     // SDK clients dispatch a notification a microtask late but a response at once, and forget the
     // progress token with the response: a last notification read together with the result is lost.

@@ -2,7 +2,8 @@
 // server instance, so a `notifications/cancelled` POST never reaches the instance running the call.
 // We route it here instead: each legacy connection gets an `Mcp-Session-Id` at `initialize`, calls
 // in flight are keyed by (session, request id), and a cancellation closes that call's SSE response,
-// which the SDK treats as cancellation (the upstream request is aborted).
+// which the SDK treats as cancellation (the upstream request is aborted). A client can cancel only
+// calls of its own session; sessionless calls are cancelled by closing their stream.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -37,7 +38,11 @@ export class LegacyCancellation {
     for (const m of messages) {
       if (m.method === 'notifications/cancelled') {
         cancelled += this.cancel(session, m.params?.requestId);
-      } else if (typeof m.method === 'string' && (typeof m.id === 'string' || typeof m.id === 'number')) {
+      } else if (
+        session &&
+        typeof m.method === 'string' &&
+        (typeof m.id === 'string' || typeof m.id === 'number')
+      ) {
         this.track(keyOf(session, m.id), res);
       }
     }
@@ -59,9 +64,10 @@ export class LegacyCancellation {
   }
 
   private cancel(session: string, requestId: unknown): number {
+    // Without a session nothing says whose call an id is: such calls end by closing their stream.
+    if (!session) return 0;
     if (typeof requestId !== 'string' && typeof requestId !== 'number') return 0;
     const set = this.inflight.get(keyOf(session, requestId));
-    // Two clients without a session can share an id: cancel nothing rather than the wrong call.
     if (set?.size !== 1) return 0;
     for (const res of set) res.destroy();
     return 1;

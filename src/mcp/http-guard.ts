@@ -1,7 +1,9 @@
 // Who may talk to the HTTP server: Host and Origin checks against DNS rebinding and browser pages,
 // and the bearer token. Pure functions over request headers.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
 import type { IncomingHttpHeaders } from 'node:http';
+import { isIP } from 'node:net';
 import { networkInterfaces, hostname as osHostname } from 'node:os';
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
@@ -10,6 +12,60 @@ const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 export function isLoopback(host: string): boolean {
   const h = host.trim().toLowerCase().replace(/\.$/, '');
   return LOOPBACK_NAMES.has(h) || /^127(\.\d{1,3}){3}$/.test(h) || h.endsWith('.localhost');
+}
+
+/** Whether an IP address is a loopback one (127.0.0.0/8, ::1, ::ffff:127.x.y.z). */
+export function isLoopbackAddress(address: string): boolean {
+  const a = address.toLowerCase().replace(/^\[|\]$/g, '');
+  if (a === '::1') return true;
+  const v4 = a.startsWith('::ffff:') ? a.slice(7) : a;
+  return isIP(v4) === 4 && v4.startsWith('127.');
+}
+
+/**
+ * Whether `host` binds loopback only, decided on what it resolves to (every address), not on how
+ * it is spelled: a name in /etc/hosts or DNS can point anywhere.
+ */
+export async function bindsLoopbackOnly(host: string): Promise<boolean> {
+  const h = host.trim().replace(/^\[|\]$/g, '');
+  if (isIP(h)) return isLoopbackAddress(h);
+  try {
+    const addresses = await lookup(h, { all: true });
+    return addresses.length > 0 && addresses.every((a) => isLoopbackAddress(a.address));
+  } catch {
+    return false;
+  }
+}
+
+/** Shortest `EXAI_HTTP_TOKEN` accepted for a server reachable from other machines. */
+export const MIN_TOKEN_LENGTH = 32;
+const TOKEN_HINT =
+  "generate one with: node -e \"console.log(require('node:crypto').randomBytes(32).toString('hex'))\"";
+
+/** Why serving `host` with `token` is refused, or undefined when it is fine. */
+export async function bindRefusal(host: string, token: string | undefined): Promise<string | undefined> {
+  if (await bindsLoopbackOnly(host)) return undefined;
+  if (!token)
+    return `refusing to serve MCP on ${host} without a token: set EXAI_HTTP_TOKEN (${TOKEN_HINT}), or bind 127.0.0.1`;
+  if (token.length < MIN_TOKEN_LENGTH) {
+    return `refusing to serve MCP on ${host}: EXAI_HTTP_TOKEN has ${token.length} characters, at least ${MIN_TOKEN_LENGTH} are needed off loopback; ${TOKEN_HINT}`;
+  }
+  return undefined;
+}
+
+/** How many times a header occurs in the raw request (Node keeps only the first Host or Authorization). */
+export function headerCount(rawHeaders: readonly string[], name: string): number {
+  let n = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]?.toLowerCase() === name) n++;
+  return n;
+}
+
+/** A request that two parties could read differently: two Host or two Authorization headers. */
+export function ambiguity(rawHeaders: readonly string[]): string | undefined {
+  for (const name of ['host', 'authorization']) {
+    if (headerCount(rawHeaders, name) > 1) return `ambiguous request: more than one ${name} header`;
+  }
+  return undefined;
 }
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '[::]']);
@@ -61,16 +117,19 @@ export function tokenMatches(presented: string, expected: string): boolean {
 export interface GuardOptions {
   allowedHosts: ReadonlySet<string>;
   token: string | undefined;
-  /** For read-only endpoints scraped from other hosts (metrics): the token alone decides. */
-  skipHostCheck?: boolean;
 }
 
 export type GuardVerdict = { ok: true } | { ok: false; status: 401 | 403; message: string };
 
+/** Host and Origin: who may talk to this server at all (DNS rebinding, browser pages). */
+export function guardOrigin(headers: IncomingHttpHeaders, o: GuardOptions): GuardVerdict {
+  return guardRequest(headers, { ...o, token: undefined });
+}
+
 export function guardRequest(headers: IncomingHttpHeaders, o: GuardOptions): GuardVerdict {
   const host = headers.host;
   const hostname = host ? hostnameOf(host) : undefined;
-  if (!o.skipHostCheck && (!hostname || !o.allowedHosts.has(hostname))) {
+  if (!hostname || !o.allowedHosts.has(hostname)) {
     return { ok: false, status: 403, message: `Host "${host ?? ''}" is not allowed` };
   }
   const origin = headers.origin;

@@ -1,19 +1,31 @@
 // `exai serve --http`: Streamable HTTP at /mcp (SSE responses) on node:http, behind Host, Origin
-// and bearer-token checks. Every request is served by a fresh server instance from one factory.
+// and bearer-token checks, with every buffer bounded. Every request is served by a fresh server
+// instance from one factory.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { createMcpHandler } from '@modelcontextprotocol/server';
 import { ConfigError } from '../errors.js';
+import { redact } from '../log.js';
 import { sleep } from '../streaming/retry.js';
+import { streamWritability, UnwritableWatch, withWritability } from './backpressure.js';
 import { describeError } from './errors.js';
+import { BodyReader, sendJson } from './http-body.js';
 import { LegacyCancellation } from './http-cancel.js';
-import { allowedHostnames, guardRequest, isLoopback } from './http-guard.js';
+import { allowedHostnames, ambiguity, bindRefusal, guardOrigin, guardRequest } from './http-guard.js';
+import { isListen, Subscriptions } from './http-streams.js';
+import {
+  idOf,
+  isChatCall,
+  MAX_BUFFERED_BODY_BYTES,
+  MAX_MESSAGE_BYTES,
+  MAX_UNWRITABLE_MS,
+  rpcError,
+} from './limits.js';
 import { createRuntime, type ServeOptions } from './runtime.js';
 import { buildServer } from './tools.js';
 
 export const MCP_PATH = '/mcp';
-const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 export interface HttpServerHandle {
   /** `http://host:port/mcp` */
@@ -22,36 +34,18 @@ export interface HttpServerHandle {
   /** Aborts every call in flight at once, then closes every connection. */
   close(): Promise<void>;
   /**
-   * Graceful stop (SIGTERM): not ready, no new connections or calls, in-flight calls get up to
-   * `timeoutMs` to finish; the rest are aborted (their results say so), then `close()`.
+   * Graceful stop (SIGTERM): `/readyz` 503 and new calls refused at once (the listener stays open
+   * for probes), subscription streams ended, in-flight calls get up to `timeoutMs` to finish (exit
+   * as soon as none is left); the rest are aborted (their results say so), then `close()`.
    */
   drain(timeoutMs: number): Promise<void>;
 }
 
-/** The JSON body of a POST; undefined (after answering) when it is too large or not JSON. */
-async function readJson(req: IncomingMessage, res: ServerResponse): Promise<{ body: unknown } | undefined> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const part of req as AsyncIterable<Buffer>) {
-    size += part.length;
-    if (size > MAX_BODY_BYTES) {
-      reject(res, 413, `request body larger than ${MAX_BODY_BYTES} bytes`);
-      req.destroy();
-      return undefined;
-    }
-    parts.push(part);
-  }
-  try {
-    return { body: JSON.parse(Buffer.concat(parts).toString('utf8')) };
-  } catch {
-    const body = JSON.stringify({
-      jsonrpc: '2.0',
-      error: { code: -32700, message: 'Parse error' },
-      id: null,
-    });
-    res.writeHead(400, { 'content-type': 'application/json' }).end(body);
-    return undefined;
-  }
+export interface HttpServeOptions extends ServeOptions {
+  host: string;
+  port: number;
+  /** How long a response may stay unwritable before it is cut (default {@link MAX_UNWRITABLE_MS}). */
+  maxUnwritableMs?: number;
 }
 
 function plain(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8') {
@@ -60,60 +54,77 @@ function plain(res: ServerResponse, status: number, body: string, type = 'text/p
 }
 
 function reject(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}) {
-  const body = JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null });
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(body);
+  sendJson(res, status, rpcError(null, -32000, message), headers);
 }
 
-export async function serveHttp(
-  opts: ServeOptions & { host: string; port: number },
-): Promise<HttpServerHandle> {
+export async function serveHttp(opts: HttpServeOptions): Promise<HttpServerHandle> {
   const { host, port, logger } = opts;
   const token = opts.config.httpToken;
-  if (!isLoopback(host) && !token) {
-    throw new ConfigError(
-      `refusing to serve MCP on ${host} without a token: set EXAI_HTTP_TOKEN, or bind 127.0.0.1`,
-    );
-  }
+  const refusal = await bindRefusal(host, token);
+  if (refusal) throw new ConfigError(refusal);
   const rt = createRuntime(opts, true);
   const allowedHosts = allowedHostnames(host, opts.config.httpAllowedHosts);
   let draining = false;
   const onerror = (error: Error) => logger.warn('MCP HTTP error', { error: describeError(error) });
-  const mcp = createMcpHandler(() => buildServer(rt), { responseMode: 'sse', onerror });
-  const handle = toNodeHandler(mcp, { onerror });
+  const mcp = createMcpHandler(() => buildServer(rt), {
+    responseMode: 'sse',
+    onerror,
+    maxRequestBodySize: MAX_MESSAGE_BYTES,
+  });
+  const subscriptions = new Subscriptions();
+  const handle = toNodeHandler({ ...mcp, fetch: subscriptions.wrap(mcp.fetch.bind(mcp)) } as typeof mcp, {
+    onerror,
+  });
   const cancellation = new LegacyCancellation();
+  const bodies = new BodyReader(MAX_MESSAGE_BYTES, MAX_BUFFERED_BODY_BYTES);
+  const unwritable = new UnwritableWatch(opts.maxUnwritableMs ?? MAX_UNWRITABLE_MS, (_s, blockedMs) =>
+    logger.warn('cut a client that stopped reading its response; its call is cancelled', {
+      blockedMs: Math.round(blockedMs),
+    }),
+  );
+  // 2025-era standalone GET streams: like subscriptions, they hold no call and end at a drain.
+  const standalone = new Set<ServerResponse>();
 
-  // Every HTTP exchange in flight (not only chat calls), so a drain lets an `initialize` finish too.
+  // MCP exchanges in flight (not only chat calls, not subscription streams), so a drain lets an
+  // `initialize` finish too but never waits on a stream that has no end.
   let exchanges = 0;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    exchanges++;
-    res.once('close', () => exchanges--);
     // Reverse proxies (nginx) must not hold SSE frames back.
     res.setHeader('X-Accel-Buffering', 'no');
     const path = (req.url ?? '/').split('?')[0];
     // Probes come from the orchestrator with its own Host header and no token: they reveal nothing.
     if (path === '/healthz') return plain(res, 200, 'ok\n');
     if (path === '/readyz') return draining ? plain(res, 503, 'draining\n') : plain(res, 200, 'ready\n');
-    if (path === '/metrics') {
-      const auth = guardRequest(req.headers, { allowedHosts, token, skipHostCheck: true });
-      if (!auth.ok) return reject(res, auth.status, auth.message, { 'www-authenticate': 'Bearer' });
-      rt.metrics.text().then(
-        (text) => plain(res, 200, text, rt.metrics.contentType),
-        () => plain(res, 500, 'metrics unavailable\n'),
-      );
-      return;
+    const ambiguous = ambiguity(req.rawHeaders);
+    if (ambiguous) {
+      logger.warn('HTTP request rejected', { status: 400, reason: ambiguous });
+      return reject(res, 400, ambiguous, { connection: 'close' });
+    }
+    const origin = guardOrigin(req.headers, { allowedHosts, token });
+    if (!origin.ok) {
+      logger.warn('HTTP request rejected', { status: origin.status, reason: origin.message });
+      return reject(res, origin.status, origin.message);
+    }
+    // Unknown paths are 404 with or without a token: a 401 there sends MCP hosts into OAuth discovery.
+    if (path !== MCP_PATH && path !== '/metrics') {
+      return reject(res, 404, `not found: the MCP endpoint is ${MCP_PATH}`);
     }
     const verdict = guardRequest(req.headers, { allowedHosts, token });
     if (!verdict.ok) {
       logger.warn('HTTP request rejected', { status: verdict.status, reason: verdict.message });
-      const challenge: Record<string, string> =
-        verdict.status === 401 ? { 'www-authenticate': 'Bearer' } : {};
-      return reject(res, verdict.status, verdict.message, challenge);
+      return reject(res, verdict.status, verdict.message, { 'www-authenticate': 'Bearer' });
     }
-    if (path !== MCP_PATH) return reject(res, 404, `not found: the MCP endpoint is ${MCP_PATH}`);
-    if (draining && req.method === 'POST') {
+    if (path === '/metrics') {
+      rt.metrics.text().then(
+        (text) => plain(res, 200, redact(text), rt.metrics.contentType),
+        () => plain(res, 500, 'metrics unavailable\n'),
+      );
+      return;
+    }
+    if (draining) {
       return reject(res, 503, 'the server is shutting down; retry on another instance', {
         connection: 'close',
+        'retry-after': '1',
       });
     }
     serve(req, res).catch((error: unknown) => {
@@ -123,13 +134,59 @@ export async function serveHttp(
     });
   });
 
+  const writable = (res: ServerResponse) => streamWritability(res);
+
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method !== 'POST') return handle(req, res);
-    const parsed = await readJson(req, res);
+    if (req.method !== 'POST') {
+      if (req.method === 'GET') {
+        standalone.add(res);
+        res.once('close', () => standalone.delete(res));
+      }
+      return withWritability(writable(res), () => handle(req, res));
+    }
+    // Counted from the first byte: a drain must not exit under a call whose body is still arriving.
+    let counted = true;
+    exchanges++;
+    res.once('close', () => {
+      if (counted) exchanges--;
+    });
+    const parsed = await bodies.read(req, res, (status, body, headers) =>
+      sendJson(res, status, body, headers),
+    );
     if (!parsed) return;
-    if (cancellation.inspect(req, res, parsed.body) > 0)
-      logger.debug('cancelled a call on request of its client');
-    return handle(req, res, parsed.body);
+    const { body } = parsed;
+    if (!admit(body, res)) return;
+    if (isListen(body)) {
+      counted = false;
+      exchanges--;
+    } else unwritable.watch(res);
+    if (cancellation.inspect(req, res, body) > 0) logger.debug('cancelled a call on request of its client');
+    return withWritability(writable(res), () => handle(req, res, body));
+  }
+
+  /** Takes a slot per chat call in the body until its response closes; false when refused. */
+  function admit(body: unknown, res: ServerResponse): boolean {
+    const messages = Array.isArray(body) ? body : [body];
+    const calls = messages.filter(isChatCall);
+    if (calls.length === 0) return true;
+    const releases: Array<() => void> = [];
+    for (const _ of calls) {
+      const release = rt.limiter.tryAcquire(rt.active);
+      if (!release) break;
+      releases.push(release);
+    }
+    if (releases.length === calls.length) {
+      res.once('close', () => {
+        for (const release of releases) release();
+      });
+      return true;
+    }
+    for (const release of releases) release();
+    logger.warn('chat call refused: EXAI_MAX_CONCURRENT_CALLS reached', { max: rt.limiter.max });
+    // A batch is refused whole: every request in it gets the same retryable error.
+    const refusals = messages.filter((m) => idOf(m) !== null).map((m) => rt.limiter.refusal(idOf(m)));
+    sendJson(res, 200, Array.isArray(body) ? refusals : (refusals[0] ?? {}), { 'retry-after': '1' });
+    return false;
   }
   server.on('clientError', (_error, socket) => socket.destroy());
 
@@ -148,20 +205,17 @@ export async function serveHttp(
   const bound = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   let closing: Promise<void> | undefined;
-  let stopped: Promise<void> | undefined;
-  const stopListening = () => {
-    stopped ??= new Promise<void>((resolve) => server.close(() => resolve()));
-    return stopped;
-  };
   function close(): Promise<void> {
     closing ??= (async () => {
       draining = true;
-      const listening = stopListening();
+      const listening = new Promise<void>((resolve) => server.close(() => resolve()));
       // Abort first (upstream sockets close at once), then let the handlers write their results
       // (partial answers flagged interrupted) before the connections go.
       await rt.closeAll();
       await sleep(20);
+      subscriptions.endAll();
       server.closeAllConnections();
+      unwritable.stop();
       await mcp.close().catch((error: unknown) => onerror(error as Error));
       await listening;
       rt.closeTransport();
@@ -177,11 +231,12 @@ export async function serveHttp(
       if (closing) return closing;
       draining = true;
       logger.info('draining', { inFlight: rt.active, timeoutMs });
-      stopListening();
+      subscriptions.endAll();
+      for (const res of standalone) res.destroy();
       server.closeIdleConnections();
-      const deadline = Date.now() + timeoutMs;
-      while ((rt.active > 0 || exchanges > 0) && Date.now() < deadline) {
-        await sleep(Math.min(20, deadline - Date.now()));
+      const deadline = performance.now() + timeoutMs;
+      while ((rt.active > 0 || exchanges > 0) && performance.now() < deadline) {
+        await sleep(Math.min(10, deadline - performance.now()));
       }
       if (rt.active > 0)
         logger.warn('drain timeout: aborting calls still in flight', { inFlight: rt.active });

@@ -37,6 +37,17 @@ export interface RelayOptions {
   /** Named in heartbeat messages. */
   model: string;
   send(update: ProgressUpdate): void;
+  /**
+   * Whether the client's connection takes bytes now (transport backpressure). While false, updates
+   * wait and their deltas merge, so memory per call stays bounded whatever the client does.
+   */
+  canSend?: () => boolean;
+  /**
+   * Content characters held while the connection is not writable before the relay stops holding
+   * them: the rest of the content then goes out as one last delta, cut from the final answer at
+   * `close(finalContent)`, so a client that stopped reading costs no copy of the answer.
+   */
+  maxPendingChars?: number;
   clock?: Clock;
 }
 
@@ -69,6 +80,10 @@ export class ProgressRelay {
   private flushTimer: unknown;
   private heartbeatTimer: unknown;
   private stopped = false;
+  /** Content characters sent in updates (the rest, once deferred, comes from the final answer). */
+  private contentSent = 0;
+  /** Content is no longer held: the connection stayed unwritable past `maxPendingChars`. */
+  private deferred = false;
 
   constructor(private readonly o: RelayOptions) {
     this.clock = o.clock ?? realClock;
@@ -85,6 +100,11 @@ export class ProgressRelay {
     const now = this.clock.now();
     this.lastTextAt = now;
     this.thinking = false;
+    if (this.deferred) {
+      // Only counted: the final answer holds this text. Reasoning is not relayed meanwhile.
+      if (channel === 'content') this.contentChars += text.length;
+      return;
+    }
     // A notification carries one channel: what is pending on the other one goes out first.
     if (this.pending !== '' && this.pendingChannel !== channel) this.flush();
     this.pending += text;
@@ -100,23 +120,43 @@ export class ProgressRelay {
     this.thinking = true;
   }
 
-  /** Sends what is pending now. */
-  flush(): void {
+  /** Sends what is pending now (unless the connection is not writable and `force` is false). */
+  flush(force = false): void {
     this.clearFlushTimer();
     if (this.stopped || this.pending === '') return;
+    if (!force && this.o.canSend?.() === false) {
+      const max = this.o.maxPendingChars ?? Number.POSITIVE_INFINITY;
+      if (this.pendingChannel === 'content' && this.pending.length > max) {
+        this.deferred = true;
+        this.pending = '';
+        return;
+      }
+      // Not writable: keep merging; look again after one window.
+      this.flushTimer = this.clock.setTimeout(() => this.flush(), Math.max(this.o.intervalMs, 10));
+      return;
+    }
     const delta = this.pending;
     this.pending = '';
     this.relayedChars += delta.length;
     const channel = this.pendingChannel;
+    if (channel === 'content') this.contentSent += delta.length;
     // The tail is brought up to date once per update, not per token (pending holds one channel).
     this.tails[channel] = (this.tails[channel] + delta).slice(-TAIL_KEEP);
     const tail = channel === 'reasoning' ? `thinking: ${this.tails.reasoning}` : this.tails.content;
     this.emit({ delta, channel, message: tailLine(tail), heartbeat: false });
   }
 
-  /** Flushes what is pending and stops: nothing is sent afterwards. */
-  close(): void {
-    this.flush();
+  /**
+   * Flushes what is pending and stops: nothing is sent afterwards. `finalContent` (the answer)
+   * supplies the content a deferred relay no longer held.
+   */
+  close(finalContent?: string): void {
+    if (this.deferred && !this.stopped) {
+      this.deferred = false;
+      this.pending = finalContent === undefined ? '' : finalContent.slice(this.contentSent);
+      this.pendingChannel = 'content';
+    }
+    this.flush(true);
     this.stop();
   }
 

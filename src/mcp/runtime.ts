@@ -4,6 +4,7 @@ import type { Config } from '../config/index.js';
 import { AbortError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { createTransport, type Transport } from '../providers/transport.js';
+import { CallLimiter } from './limits.js';
 import { Metrics } from './metrics.js';
 
 export interface ServeOptions {
@@ -31,6 +32,8 @@ export interface Runtime {
   /** Calls in flight. */
   readonly active: number;
   readonly metrics: Metrics;
+  /** `EXAI_MAX_CONCURRENT_CALLS`: transports admit chat calls through it. */
+  readonly limiter: CallLimiter;
 }
 
 /**
@@ -52,6 +55,7 @@ export function createRuntime(
     transport: opts.transport ?? owned,
     heartbeatMs,
     metrics: new Metrics(),
+    limiter: new CallLimiter(opts.config.maxConcurrentCalls),
     get active() {
       return inflight.size;
     },

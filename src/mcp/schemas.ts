@@ -2,6 +2,7 @@
 // model that calls the tools.
 import { z } from 'zod';
 import { MODELS } from '../providers/catalog.js';
+import { MAX_TOKENS_CEILING, TEMPERATURE } from '../request-checks.js';
 import type { ProviderName } from '../types.js';
 
 const modelList = (provider: ProviderName) =>
@@ -43,14 +44,15 @@ export const chatInput = z.strictObject({
   system_prompt: z.string().optional().describe('Optional system message that sets role, tone or rules.'),
   temperature: z
     .number()
-    .min(0, 'temperature must be between 0 and 2')
-    .max(2, 'temperature must be between 0 and 2')
+    .min(TEMPERATURE.min, `temperature must be between ${TEMPERATURE.min} and ${TEMPERATURE.max}`)
+    .max(TEMPERATURE.max, `temperature must be between ${TEMPERATURE.min} and ${TEMPERATURE.max}`)
     .optional()
     .describe('Sampling temperature; lower is more focused. Default: the provider default.'),
   max_tokens: z
     .number()
     .int('max_tokens must be a whole number')
     .min(1, 'max_tokens must be at least 1')
+    .max(MAX_TOKENS_CEILING, `max_tokens must be at most ${MAX_TOKENS_CEILING}`)
     .optional()
     .describe('Upper limit on the length of the answer, in tokens.'),
   stream: z

@@ -4,6 +4,7 @@ import { sharedTransport } from '../providers/transport.js';
 import { NAME, VERSION } from '../version.js';
 import { chatTool } from './chat-tool.js';
 import { listModels, listModelsText, liveListings, versionInfo, versionText } from './info-tools.js';
+import { redactOutbound } from './redaction.js';
 import type { Runtime } from './runtime.js';
 import {
   CHAT_DESCRIPTION,
@@ -75,5 +76,5 @@ export function buildServer(rt: Runtime): McpServer {
     },
   );
 
-  return server;
+  return redactOutbound(server);
 }

@@ -1,6 +1,8 @@
 // Tool calls are whole or absent (DESIGN §4): the checks that make a finished response broken, and
 // the error that names a tool call left out of a partial answer.
+
 import { StreamError } from '../errors.js';
+import { redact } from '../log.js';
 import type { Completion } from '../providers/provider.js';
 import type { ProviderName, ToolCall } from '../types.js';
 
@@ -31,5 +33,6 @@ export function checkCompletion(provider: ProviderName, c: Completion): void {
 }
 
 export function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  // Fallback reasons and log fields quote provider words, which can echo a key.
+  return redact(error instanceof Error ? error.message : String(error));
 }
