@@ -57,7 +57,7 @@ describe('fault matrix: MCP', () => {
           },
         },
       );
-      const sc = (result as { structuredContent?: Structured }).structuredContent;
+      const sc = (result as { _meta?: Record<string, Structured | undefined> })._meta?.['exai/result'];
       if (result.isError || !sc) seen.error = textOf(result);
       else {
         seen.result = {

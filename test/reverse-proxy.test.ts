@@ -13,6 +13,7 @@ import { type Emulator, startEmulator } from '../src/emulator/index.js';
 import {
   answerFor,
   connectHttp,
+  exaiResult,
   type HttpChild,
   nextClientClose,
   now,
@@ -276,8 +277,7 @@ describe.skipIf(!NGINX)('behind nginx', () => {
         },
       );
       await conn.close().catch(() => {});
-      const sc = (result as { structuredContent?: { metadata?: { interrupted?: boolean } } })
-        .structuredContent;
+      const sc = exaiResult(result);
       return { prompt, text: textOf(result), interrupted: sc?.metadata?.interrupted === true };
     });
     // Every call is streaming (on one instance or the other) when the victim gets SIGTERM.

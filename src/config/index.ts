@@ -36,6 +36,12 @@ export interface Config {
   drainTimeoutMs: number;
   /** Extra `Host` names `exai serve --http` accepts (a reverse proxy's or a Service's name). */
   httpAllowedHosts: string[];
+  /** MCP `chat`: longest wait before the answer so far is returned with a resume id; 0 = no limit. */
+  callBudgetMs: number;
+  /** MCP store: `memory` or a redis:// URL. */
+  store: string;
+  /** MCP store: how long finished answers and idle conversations are kept. */
+  storeTtlS: number;
 }
 
 export interface LoadConfigOptions {
@@ -68,6 +74,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   registerSecret(e.GLM_API_KEY);
   registerSecret(e.KIMI_API_KEY);
   registerSecret(e.EXAI_HTTP_TOKEN);
+  if (e.EXAI_STORE !== 'memory')
+    registerSecret(decodeURIComponent(new URL(e.EXAI_STORE).password) || undefined);
   return {
     glm: {
       name: 'glm',
@@ -96,6 +104,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     httpToken: e.EXAI_HTTP_TOKEN,
     drainTimeoutMs: e.EXAI_DRAIN_TIMEOUT_MS,
     httpAllowedHosts: e.EXAI_HTTP_ALLOWED_HOSTS,
+    callBudgetMs: e.EXAI_CALL_BUDGET_MS,
+    store: e.EXAI_STORE,
+    storeTtlS: e.EXAI_STORE_TTL_S,
   };
 }
 

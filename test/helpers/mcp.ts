@@ -261,3 +261,29 @@ export function textOf(result: unknown, index = 0): string {
   const content = (result as { content?: Array<{ type: string; text?: string }> }).content ?? [];
   return content[index]?.text ?? '';
 }
+
+/** `_meta["exai/result"]` of a chat or chat_resume result: exai's details, hidden from the model. */
+export interface ExaiResultSeen {
+  content: string;
+  reasoning?: string;
+  finish_reason: string | null;
+  usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+  metadata: Record<string, unknown> & {
+    provider: 'glm' | 'kimi';
+    model: string;
+    streamed: boolean;
+    interrupted: boolean;
+    recovered: boolean;
+    chunks: number;
+    fallback: { reason: string; afterChunks: number } | null;
+  };
+  error?: { code: string; message: string };
+  resume_id?: string;
+  continuation_id?: string;
+  part: number;
+  history?: { turns: number; droppedTurns: number };
+}
+
+export function exaiResult(result: unknown): ExaiResultSeen {
+  return (result as { _meta?: Record<string, unknown> })._meta?.['exai/result'] as ExaiResultSeen;
+}

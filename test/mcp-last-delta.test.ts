@@ -1,0 +1,53 @@
+// The end of a call: an SDK v1 client under 30 concurrent stdio calls must get every progress
+// delta through `onprogress`, not only on the wire (it drops a notification that arrives in the
+// same read as the result unless the server makes sure it was taken in first).
+import type { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Emulator, startEmulator } from '../src/emulator/index.js';
+import { answerFor, type Connected, connectStdioV1, serverEnv } from './helpers/mcp.js';
+
+let emu: Emulator;
+let conn: Connected<V1Client>;
+
+beforeAll(async () => {
+  emu = await startEmulator({ paceMs: 2 });
+  conn = await connectStdioV1(serverEnv(emu, { EXAI_PROGRESS_INTERVAL_MS: '20' }));
+});
+afterAll(async () => {
+  await conn?.close();
+  await emu?.close();
+});
+
+const RUNS = 5;
+const CALLS = 30;
+
+describe('the last progress delta with an SDK v1 client over stdio', () => {
+  it(`reaches onprogress in every one of ${CALLS} concurrent calls, ${RUNS} runs`, async () => {
+    const lostPerRun: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const outcomes = await Promise.all(
+        Array.from({ length: CALLS }, async (_, i) => {
+          const prompt = `last delta ${run} ${i}`;
+          const deltas: string[] = [];
+          const result = await conn.client.callTool(
+            { name: 'chat', arguments: { prompt, model: 'glm-4.5-flash' } },
+            undefined,
+            {
+              onprogress: (p) => {
+                const meta = (p as { _meta?: Record<string, unknown> })._meta ?? {};
+                if (meta['exai/channel'] === 'content') deltas.push(String(meta['exai/delta'] ?? ''));
+              },
+            },
+          );
+          const expected = answerFor('glm', 'glm-4.5-flash', prompt).content;
+          const text = (result.content as Array<{ text?: string }>)[0]?.text;
+          expect(text).toBe(expected);
+          return deltas.join('') === expected;
+        }),
+      );
+      lostPerRun.push(outcomes.filter((ok) => !ok).length);
+    }
+    console.log(`[mcp v1 stdio] calls that lost a delta, per run of ${CALLS}: ${lostPerRun.join(', ')}`);
+    expect(lostPerRun).toEqual(Array(RUNS).fill(0));
+  }, 120_000);
+});
