@@ -89,11 +89,12 @@ export async function chatTool(args: ChatInput, ctx: ServerContext, rt: Runtime)
     void running.done
       .then((end) => record(rt, usedProvider, usedModel, end, running.signal.aborted))
       .finally(ended);
-    try {
-      void running.run(await client.chat.completions.create(request, { signal: running.signal }));
-    } catch (error) {
-      running.fail(error);
-    }
+    // Not awaited: without streaming, create() resolves only with the whole answer, and the call
+    // budget counts from now.
+    client.chat.completions.create(request, { signal: running.signal }).then(
+      (stream) => running.run(stream),
+      (error: unknown) => running.fail(error),
+    );
     return await waitForAnswer(args, ctx, rt, running, {
       usedModel,
       usedProvider,

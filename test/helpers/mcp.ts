@@ -72,11 +72,15 @@ export function tapProgress(transport: unknown) {
   const byToken = new Map<string | number, ProgressSeen[]>();
   const send = t.send.bind(t);
   t.send = ((
-    message: { method?: string; params?: { arguments?: { prompt?: unknown }; _meta?: Meta } },
+    message: {
+      method?: string;
+      params?: { arguments?: { prompt?: unknown; resume_id?: unknown }; _meta?: Meta };
+    },
     options,
   ) => {
     const token = message.params?._meta?.progressToken;
-    const prompt = message.params?.arguments?.prompt;
+    // chat calls are keyed by prompt, chat_resume calls by resume id (the latest call with it).
+    const prompt = message.params?.arguments?.prompt ?? message.params?.arguments?.resume_id;
     if (message.method === 'tools/call' && typeof prompt === 'string' && token !== undefined) {
       tokens.set(prompt, token as string | number);
     }
