@@ -1,7 +1,18 @@
 // A real redis-server for tests, on a free loopback port, with no persistence; it can be stopped
 // and started again on the same port (a Redis restart).
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+
+/** redis-server is installed (`.ci/run` installs Debian's package); tests that need it skip otherwise. */
+export const HAVE_REDIS = (() => {
+  try {
+    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    console.warn('Redis tests skipped: redis-server not found (install Debian package "redis-server")');
+    return false;
+  }
+})();
 
 export interface RedisServer {
   url: string;
