@@ -125,6 +125,7 @@ async function resume(args: ResumeInput, ctx: ServerContext, rt: Runtime, signal
   };
   await store.set(keys.state, JSON.stringify(next), ttlMs);
   await store.set(keys.touch, String(Date.now()), ttlMs);
+  rt.logger.info('chat_resume part', { resumeId: id, part: next.part, last: final !== undefined });
   const shownReasoning = state.showReasoning && reasoning ? { reasoning } : {};
   if (!final) {
     return answerResult({ content, ...shownReasoning, finish_reason: null, resume_id: id, part: next.part });
