@@ -84,6 +84,9 @@ describe('chat past the call budget (EXAI_CALL_BUDGET_MS=2000, a ~6 s answer)', 
       const expected = answerFor(provider, MODEL[provider], prompt).content;
       expectWholeAnswer(parts, expected);
       const first = parts[0] as Part;
+      console.log(
+        `[mcp resume] ${client} ${provider} ${mode}: chat returned after ${first.ms.toFixed(0)} ms, ${parts.length} parts`,
+      );
       expect(first.ms).toBeGreaterThanOrEqual(BUDGET_MS - 50);
       expect(first.ms).toBeLessThan(BUDGET_MS + 1500);
       if (mode === 'stream') expect(first.text.length).toBeGreaterThan(0);
