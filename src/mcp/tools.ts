@@ -15,6 +15,7 @@ import {
   VERSION_DESCRIPTION,
   versionOutput,
 } from './schemas.js';
+import { installTasks, TASK_CAPABILITIES } from './tasks.js';
 
 const INSTRUCTIONS =
   'exai asks GLM (Z.ai) and Kimi (Moonshot) models. Use `chat` for a question; the result text is ' +
@@ -26,10 +27,10 @@ const INSTRUCTIONS =
 export function buildServer(rt: Runtime): McpServer {
   const server = new McpServer(
     { name: NAME, title: 'exai: GLM and Kimi', version: VERSION },
-    { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
+    { capabilities: { tools: {}, tasks: TASK_CAPABILITIES }, instructions: INSTRUCTIONS },
   );
 
-  server.registerTool(
+  const chat = server.registerTool(
     'chat',
     {
       title: 'Ask GLM or Kimi',
@@ -80,5 +81,8 @@ export function buildServer(rt: Runtime): McpServer {
     },
   );
 
+  // Hosts that run tools as MCP tasks may run `chat` as one; registerTool has no field for it.
+  (chat as { execution?: { taskSupport: string } }).execution = { taskSupport: 'optional' };
+  installTasks(server, rt);
   return server;
 }
