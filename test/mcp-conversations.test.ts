@@ -121,6 +121,24 @@ describe.skipIf(!HAVE_REDIS)('conversations when Redis goes down', () => {
       expect(plain.status).toMatch(
         /^\[exai\] this conversation cannot be continued: cannot save the conversation: the redis/,
       );
+      // An answer that outlives the call budget cannot be kept: the text so far, the reason, and
+      // the upstream request stopped.
+      emu.setOptions({ paceMs: 30 });
+      const cut = await chat(conn, {
+        prompt: 'too long for the outage',
+        model: 'glm-4.5-flash',
+        wait_ms: 300,
+      });
+      emu.setOptions({ paceMs: 0 });
+      expect(cut.result.isError).toBeFalsy();
+      expect(cut.meta.resume_id).toBeUndefined();
+      expect(cut.text.length).toBeGreaterThan(0);
+      expect(emulatorAnswer('glm', lastBody() as never).content.startsWith(cut.text)).toBe(true);
+      expect(cut.status).toMatch(
+        /^\[exai\] The answer above is incomplete \(store\): cannot keep the rest of the answer: the redis:\/\/127\.0\.0\.1:\d+ store is unavailable/,
+      );
+      await emu.waitForIdle();
+      expect(emu.requests.at(-1)?.outcome).toBe('client-closed');
       await server.start();
       // The restarted Redis kept nothing (no persistence): the old id is unknown, new ones work.
       let again = await chat(conn, { prompt: 'after the outage', continuation_id: id });
