@@ -97,6 +97,7 @@ async function resume(args: ResumeInput, ctx: ServerContext, rt: Runtime, signal
               code: 'lost',
               message: `the server that ran this answer stopped before it ended (no sign of it for ${ALIVE_TTL_MS / 1000} s)`,
             },
+            notSaved: 'the answer was lost before it ended',
           };
           break;
         }
@@ -133,6 +134,8 @@ async function resume(args: ResumeInput, ctx: ServerContext, rt: Runtime, signal
   // The text of a finished answer is not needed again; the state says it is complete.
   await store.delete([keys.content, keys.reasoning, keys.cancel, keys.alive]);
   if (final.failed !== undefined && content === '') return toolError(final.failed);
+  const error =
+    final.error ?? (final.failed !== undefined ? { code: 'error', message: final.failed } : undefined);
   return answerResult(
     {
       content,
@@ -140,7 +143,7 @@ async function resume(args: ResumeInput, ctx: ServerContext, rt: Runtime, signal
       finish_reason: final.finish_reason,
       ...(final.usage ? { usage: final.usage } : {}),
       ...(final.metadata ? { metadata: final.metadata } : {}),
-      ...(final.error ? { error: final.error } : {}),
+      ...(error ? { error } : {}),
       ...(final.notSaved ? {} : { continuation_id: state.continuationId }),
       part: next.part,
     },
