@@ -343,7 +343,7 @@ describe.skipIf(!NGINX || !HAVE_REDIS)('two instances sharing Redis, behind ngin
       while (parts.at(-1)?.meta.resume_id) {
         parts.push(await part(onB.client, onB.wire, 'chat_resume', { resume_id: parts[0]?.meta.resume_id }));
       }
-      expect(parts.length).toBeGreaterThanOrEqual(3);
+      expect(parts.length).toBeGreaterThanOrEqual(2);
       expect(joined(parts)).toBe(answerFor('glm', MODEL, prompt).content);
       expect(parts.at(-1)?.meta.finish_reason).toBe('stop');
       const seen = parts.flatMap((p) => p.seen);
