@@ -16,6 +16,8 @@ const byRuntime = new WeakMap<Runtime, Promise<Services>>();
 export function services(rt: Runtime): Promise<Services> {
   let s = byRuntime.get(rt);
   if (!s) {
+    // Never closed explicitly: the Redis connection is unref'd, and answers still running when the
+    // server closes write their end before `closeAll()` returns.
     s = createStore(rt.config.store).then((store) => ({
       store,
       jobs: new Map<string, AnswerJob>(),
@@ -24,12 +26,4 @@ export function services(rt: Runtime): Promise<Services> {
     byRuntime.set(rt, s);
   }
   return s;
-}
-
-/** Closes the store of `rt`, if one was opened. */
-export async function closeServices(rt: Runtime): Promise<void> {
-  const s = byRuntime.get(rt);
-  if (!s) return;
-  byRuntime.delete(rt);
-  await (await s).store.close();
 }
