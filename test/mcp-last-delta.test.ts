@@ -4,30 +4,44 @@
 import type { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../src/emulator/index.js';
-import { answerFor, type Connected, connectStdioV1, serverEnv } from './helpers/mcp.js';
+import {
+  answerFor,
+  type Connected,
+  connectHttpV1,
+  connectStdioV1,
+  type HttpChild,
+  serverEnv,
+  startHttpChild,
+} from './helpers/mcp.js';
 
 let emu: Emulator;
-let conn: Connected<V1Client>;
+let http: HttpChild;
+const conns: Record<string, Connected<V1Client>> = {};
 
 beforeAll(async () => {
   emu = await startEmulator({ paceMs: 2 });
-  conn = await connectStdioV1(serverEnv(emu, { EXAI_PROGRESS_INTERVAL_MS: '20' }));
+  const env = serverEnv(emu, { EXAI_PROGRESS_INTERVAL_MS: '20' });
+  http = await startHttpChild(env);
+  conns.stdio = await connectStdioV1(env);
+  conns.http = await connectHttpV1(http.url);
 });
 afterAll(async () => {
-  await conn?.close();
+  for (const c of Object.values(conns)) await c.close();
+  await http?.stop();
   await emu?.close();
 });
 
 const RUNS = 5;
 const CALLS = 30;
 
-describe('the last progress delta with an SDK v1 client over stdio', () => {
+describe.each(['stdio', 'http'])('the last progress delta with an SDK v1 client over %s', (kind) => {
   it(`reaches onprogress in every one of ${CALLS} concurrent calls, ${RUNS} runs`, async () => {
+    const conn = conns[kind] as Connected<V1Client>;
     const lostPerRun: number[] = [];
     for (let run = 0; run < RUNS; run++) {
       const outcomes = await Promise.all(
         Array.from({ length: CALLS }, async (_, i) => {
-          const prompt = `last delta ${run} ${i}`;
+          const prompt = `last delta ${kind} ${run} ${i}`;
           const deltas: string[] = [];
           const result = await conn.client.callTool(
             { name: 'chat', arguments: { prompt, model: 'glm-4.5-flash' } },
@@ -47,7 +61,7 @@ describe('the last progress delta with an SDK v1 client over stdio', () => {
       );
       lostPerRun.push(outcomes.filter((ok) => !ok).length);
     }
-    console.log(`[mcp v1 stdio] calls that lost a delta, per run of ${CALLS}: ${lostPerRun.join(', ')}`);
+    console.log(`[mcp v1 ${kind}] calls that lost a delta, per run of ${CALLS}: ${lostPerRun.join(', ')}`);
     expect(lostPerRun).toEqual(Array(RUNS).fill(0));
   }, 120_000);
 });
