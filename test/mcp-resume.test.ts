@@ -99,17 +99,24 @@ describe('chat past the call budget (EXAI_CALL_BUDGET_MS=2000, a ~6 s answer)', 
 });
 
 describe('chat_resume', () => {
-  it('joins exactly when a mid-stream drop is recovered between the parts', async () => {
-    const { client, wire } = conns.v2;
-    // Chunk 40 comes at ~3.4 s: after chat returned, while the answer runs into the store.
-    emu.script([{ type: 'drop', afterChunks: 40 }]);
-    const prompt = 'long answer with a drop';
-    const parts = await chatToEnd(client, wire, { prompt, model: MODEL.kimi });
-    const expected = answerFor('kimi', MODEL.kimi, prompt).content;
-    expectWholeAnswer(parts, expected);
-    expect(parts.at(-1)?.meta.metadata.recovered).toBe(true);
-    expect(requestsFor(prompt).length).toBe(2);
-  }, 60_000);
+  it.each([
+    ['v2', 'kimi'],
+    ['v1', 'glm'],
+  ] as const)(
+    '%s client, %s: joins exactly when a mid-stream drop is recovered between the parts',
+    async (kind, provider) => {
+      const { client, wire } = conns[kind];
+      // Chunk 40 comes at ~3.4 s: after chat returned, while the answer runs into the store.
+      emu.script([{ type: 'drop', afterChunks: 40 }]);
+      const prompt = `long answer with a drop ${kind} ${provider}`;
+      const parts = await chatToEnd(client, wire, { prompt, model: MODEL[provider] });
+      const expected = answerFor(provider, MODEL[provider], prompt).content;
+      expectWholeAnswer(parts, expected);
+      expect(parts.at(-1)?.meta.metadata.recovered).toBe(true);
+      expect(requestsFor(prompt).length).toBe(2);
+    },
+    60_000,
+  );
 
   it('answers an unknown or malformed resume id with one clear tool error', async () => {
     const { client, wire } = conns.v2;
