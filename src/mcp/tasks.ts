@@ -61,7 +61,9 @@ interface HandlerTable {
   _requestHandlers: Map<string, Handler>;
 }
 
+// Built once: every HTTP request gets a fresh server, and zod schemas are costly to create.
 const taskIdParams = z.looseObject({ taskId: z.string() });
+const listParams = z.looseObject({});
 
 /** Installs the task handlers on `server` (after its tools are registered). */
 export function installTasks(server: McpServer, rt: Runtime): void {
@@ -95,7 +97,7 @@ export function installTasks(server: McpServer, rt: Runtime): void {
     }
     return view(t);
   });
-  server.server.setRequestHandler('tasks/list', { params: z.looseObject({}) }, async () => ({
+  server.server.setRequestHandler('tasks/list', { params: listParams }, async () => ({
     tasks: [...tasks.values()].map(view),
   }));
 }
