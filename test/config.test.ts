@@ -60,6 +60,9 @@ describe('loadConfig defaults (DESIGN.md section 2)', () => {
       drainTimeoutMs: 30_000,
       httpAllowedHosts: [],
       maxConcurrentCalls: 64,
+      callBudgetMs: 50_000,
+      store: 'memory',
+      storeTtlS: 3600,
     });
   });
 
@@ -110,6 +113,9 @@ describe('loadConfig values', () => {
       EXAI_DRAIN_TIMEOUT_MS: '0',
       EXAI_HTTP_ALLOWED_HOSTS: ' exai.internal, PROXY ,',
       EXAI_MAX_CONCURRENT_CALLS: '4',
+      EXAI_CALL_BUDGET_MS: '0',
+      EXAI_STORE: 'redis://127.0.0.1:6380/2',
+      EXAI_STORE_TTL_S: '60',
     });
     expect(config).toEqual({
       glm: {
@@ -138,6 +144,9 @@ describe('loadConfig values', () => {
       drainTimeoutMs: 0,
       httpAllowedHosts: ['exai.internal', 'proxy'],
       maxConcurrentCalls: 4,
+      callBudgetMs: 0,
+      store: 'redis://127.0.0.1:6380/2',
+      storeTtlS: 60,
     });
   });
 
@@ -303,4 +312,27 @@ describe('providerForModel', () => {
       expect((caught as UsageError).message).toContain(`"${model}"`);
     },
   );
+});
+
+describe('EXAI_STORE', () => {
+  it.each(['memory', 'redis://localhost:6379', 'redis://10.0.0.5:6379/3', 'rediss://cache.internal:6380'])(
+    'accepts %s',
+    (value) => {
+      expect(load({ EXAI_STORE: value }).store).toBe(value);
+    },
+  );
+
+  it.each(['postgres://db', 'redis://', 'redis://host:6379/x', 'redis'])(
+    'refuses %s with a clear message',
+    (value) => {
+      expect(configError(() => load({ EXAI_STORE: value })).message).toMatch(
+        /EXAI_STORE: expected "memory" or redis:\/\/host:port\[\/db\]/,
+      );
+    },
+  );
+
+  it('never echoes a password from a malformed value', () => {
+    const message = configError(() => load({ EXAI_STORE: 'redis://:s3cret-pass@host:6379/x' })).message;
+    expect(message).not.toContain('s3cret-pass');
+  });
 });

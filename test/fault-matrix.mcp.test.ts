@@ -57,9 +57,7 @@ describe('fault matrix: MCP', () => {
           },
         },
       );
-      // exai's details travel in _meta["exai/result"] (DESIGN §6, v2), formerly in structuredContent.
-      const r = result as { structuredContent?: Structured; _meta?: Record<string, unknown> };
-      const sc = (r._meta?.['exai/result'] as Structured | undefined) ?? r.structuredContent;
+      const sc = (result as { _meta?: Record<string, Structured | undefined> })._meta?.['exai/result'];
       if (result.isError || !sc) seen.error = textOf(result);
       else {
         seen.result = {

@@ -8,6 +8,7 @@ import {
   answerFor,
   type Connected,
   connectHttp,
+  exaiResult,
   type HttpChild,
   nextClientClose,
   now,
@@ -147,7 +148,7 @@ describe('exai serve --http: streaming', () => {
     for (let i = 1; i < p.seen.length; i++) {
       expect(p.seen[i]?.progress).toBeGreaterThan(p.seen[i - 1]?.progress ?? 0);
     }
-    expect((result.structuredContent as { metadata: { streamed: boolean } }).metadata.streamed).toBe(true);
+    expect(exaiResult(result).metadata.streamed).toBe(true);
   });
 
   it('serves 20 concurrent calls independently, each exact', async () => {
@@ -257,8 +258,7 @@ describe('exai serve --http: streaming', () => {
       // Either the flagged partial answer made it out before the connection closed, or the call failed:
       // never a result that looks complete.
       if (!(result instanceof Error)) {
-        const sc = (result as { structuredContent: { metadata: { interrupted: boolean }; content: string } })
-          .structuredContent;
+        const sc = exaiResult(result);
         expect(sc.metadata.interrupted).toBe(true);
         expect(textOf(result, 1)).toMatch(/shutting down/);
         expect(answerFor('glm', 'glm-4.5-flash', 'until shutdown').content.startsWith(sc.content)).toBe(true);
@@ -316,8 +316,7 @@ describe('exai serve --http: streaming', () => {
           },
         },
       );
-      const sc = (result as { structuredContent: { metadata: { interrupted: boolean }; content: string } })
-        .structuredContent;
+      const sc = exaiResult(result);
       expect(sc.metadata.interrupted).toBe(true);
       expect(sc.content.length).toBeGreaterThan(0);
       expect(answerFor('glm', 'glm-4.5-flash', 'too long to drain').content.startsWith(sc.content)).toBe(

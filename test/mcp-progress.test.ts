@@ -168,12 +168,43 @@ describe('ProgressRelay', () => {
     expect(sent[3]).toMatchObject({ heartbeat: true, message: 'waiting for glm-4.6… (10s)' });
   });
 
-  it('says the model is thinking when hidden reasoning is arriving', () => {
-    const { relay, sent, advance } = setup(100, 1_000);
-    advance(500);
+  it('says the model is thinking at once when hidden reasoning starts, then every 5 s', () => {
+    const { relay, sent, advance } = setup(100, 10_000);
+    advance(2_000);
     relay.noteThinking();
-    advance(500);
-    expect(sent[0]?.message).toBe('glm-4.6 is thinking… (1s)');
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ delta: '', heartbeat: true, message: 'glm-4.6 is thinking… (2s)' });
+    // More reasoning chunks do not each send a note.
+    relay.noteThinking();
+    advance(4_999);
+    expect(sent).toHaveLength(1);
+    advance(1);
+    expect(sent[1]?.message).toBe('glm-4.6 is thinking… (7s)');
+    advance(5_000);
+    expect(sent[2]?.message).toBe('glm-4.6 is thinking… (12s)');
+    // Once the answer flows, silence is back to the heartbeat period.
+    relay.push('content', 'x');
+    advance(9_999);
+    expect(sent).toHaveLength(4);
+    advance(1);
+    expect(sent[4]?.message).toBe('waiting for glm-4.6… (10s)');
+  });
+
+  it('continues seq and progress from where an earlier part ended', () => {
+    const fc = fakeClock();
+    const sent: ProgressUpdate[] = [];
+    const relay = new ProgressRelay({
+      intervalMs: 100,
+      heartbeatMs: 10_000,
+      model: 'glm-4.6',
+      clock: fc.clock,
+      start: { seq: 7, progress: 107 },
+      send: (u) => sent.push(u),
+    });
+    relay.push('content', 'abc');
+    expect(sent[0]).toMatchObject({ seq: 8, progress: 111, delta: 'abc' });
+    expect(relay.sent).toBe(8);
+    expect(relay.progress).toBe(111);
   });
 
   it('does not send heartbeats while text keeps flowing', () => {

@@ -8,6 +8,7 @@ import {
   type Connected,
   connectHttpV1,
   connectStdioV1,
+  exaiResult,
   type HttpChild,
   nextClientClose,
   now,
@@ -36,10 +37,10 @@ afterAll(async () => {
 describe.each(['stdio', 'http'])('exai serve with a v1 SDK client over %s', (kind) => {
   const conn = () => conns[kind] as Connected<V1Client>;
 
-  it('lists the three tools with output schemas', async () => {
+  it('lists the four tools; only the info tools have output schemas', async () => {
     const { tools } = await conn().client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(['chat', 'listmodels', 'version']);
-    for (const t of tools) expect(t.outputSchema).toBeDefined();
+    expect(tools.map((t) => t.name).sort()).toEqual(['chat', 'chat_resume', 'listmodels', 'version']);
+    for (const t of tools) expect(t.outputSchema === undefined).toBe(t.name.startsWith('chat'));
   });
 
   it('streams a chat answer as progress whose deltas join to the exact answer', async () => {
@@ -58,7 +59,8 @@ describe.each(['stdio', 'http'])('exai serve with a v1 SDK client over %s', (kin
     for (let i = 1; i < p.seen.length; i++) {
       expect(p.seen[i]?.progress).toBeGreaterThan(p.seen[i - 1]?.progress ?? 0);
     }
-    expect(result.structuredContent).toMatchObject({ content: expected, metadata: { streamed: true } });
+    expect(result.structuredContent).toBeUndefined();
+    expect(exaiResult(result)).toMatchObject({ content: expected, metadata: { streamed: true } });
   });
 
   it('answers the same without a progress token and sends no progress', async () => {

@@ -196,7 +196,7 @@ describe('the npm package', () => {
       }),
     );
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(['chat', 'listmodels', 'version']);
+    expect(tools.map((t) => t.name).sort()).toEqual(['chat', 'chat_resume', 'listmodels', 'version']);
     await client.close();
   }, 60_000);
 });

@@ -9,10 +9,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Emulator, startEmulator } from '../src/emulator/index.js';
+import { type Emulator, emulatorAnswer, startEmulator } from '../src/emulator/index.js';
 import {
   answerFor,
   connectHttp,
+  exaiResult,
   type HttpChild,
   nextClientClose,
   now,
@@ -21,6 +22,8 @@ import {
   startHttpChild,
   textOf,
 } from './helpers/mcp.js';
+import { chatToEnd, type Part, part } from './helpers/mcp-resume.js';
+import { HAVE_REDIS, type RedisServer, startRedis } from './helpers/redis.js';
 
 function findNginx(): string | undefined {
   for (const p of ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/nginx/sbin/nginx'])
@@ -83,6 +86,31 @@ ${backends.map((p) => `    server 127.0.0.1:${p};`).join('\n')}
 `;
 }
 
+/** nginx in front of these loopback ports; resolves once it answers /healthz. */
+async function startNginx(ports: number[]): Promise<{ proc: ChildProcess; url: URL }> {
+  const dir = mkdtempSync(join(tmpdir(), 'exai-nginx-'));
+  chmodSync(dir, 0o777);
+  const port = await freePort();
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(conf, nginxConfig(dir, port, ports));
+  const proc = spawn(NGINX as string, ['-c', conf, '-p', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const url = new URL(`http://127.0.0.1:${port}/mcp`);
+  // Ready when it answers (a 401 from exai through nginx is an answer).
+  for (let i = 0; i < 100; i++) {
+    const status = await new Promise<number>((resolve) => {
+      http
+        .get(new URL('/healthz', url), (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        })
+        .on('error', () => resolve(0));
+    });
+    if (status === 200) return { proc, url };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nginx did not answer on ${url.host}`);
+}
+
 describe.skipIf(!NGINX)('behind nginx', () => {
   let emu: Emulator;
   let backends: HttpChild[] = [];
@@ -100,33 +128,7 @@ describe.skipIf(!NGINX)('behind nginx', () => {
       EXAI_PROGRESS_INTERVAL_MS: '20',
     });
     backends = await Promise.all([startHttpChild(env), startHttpChild(env)]);
-    const dir = mkdtempSync(join(tmpdir(), 'exai-nginx-'));
-    chmodSync(dir, 0o777);
-    const port = await freePort();
-    const conf = join(dir, 'nginx.conf');
-    writeFileSync(
-      conf,
-      nginxConfig(
-        dir,
-        port,
-        backends.map((b) => Number(b.url.port)),
-      ),
-    );
-    nginx = spawn(NGINX as string, ['-c', conf, '-p', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
-    proxyURL = new URL(`http://127.0.0.1:${port}/mcp`);
-    // Ready when it answers (a 401 from exai through nginx is an answer).
-    for (let i = 0; i < 100; i++) {
-      const status = await new Promise<number>((resolve) => {
-        http
-          .get(new URL('/healthz', proxyURL), (res) => {
-            res.resume();
-            resolve(res.statusCode ?? 0);
-          })
-          .on('error', () => resolve(0));
-      });
-      if (status === 200) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    ({ proc: nginx, url: proxyURL } = await startNginx(backends.map((b) => Number(b.url.port))));
   }, 30_000);
 
   afterAll(async () => {
@@ -276,8 +278,7 @@ describe.skipIf(!NGINX)('behind nginx', () => {
         },
       );
       await conn.close().catch(() => {});
-      const sc = (result as { structuredContent?: { metadata?: { interrupted?: boolean } } })
-        .structuredContent;
+      const sc = exaiResult(result);
       return { prompt, text: textOf(result), interrupted: sc?.metadata?.interrupted === true };
     });
     // Every call is streaming (on one instance or the other) when the victim gets SIGTERM.
@@ -299,4 +300,141 @@ describe.skipIf(!NGINX)('behind nginx', () => {
     const after = await firstProgress(proxyURL, 'after the drain');
     expect(after.text).toBe(answerFor('glm', MODEL, 'after the drain').content);
   }, 60_000);
+});
+
+describe.skipIf(!NGINX || !HAVE_REDIS)('two instances sharing Redis, behind nginx', () => {
+  const BUDGET_MS = 1500;
+  let emu: Emulator;
+  let redis: RedisServer;
+  let a: HttpChild;
+  let b: HttpChild;
+  let nginx: ChildProcess;
+  let proxyURL: URL;
+
+  beforeAll(async () => {
+    // ~70 chunks at 60 ms: answers of about 4 s, three parts or so at a 1.5 s budget.
+    emu = await startEmulator({ paceMs: 60 });
+    redis = await startRedis();
+    const env = serverEnv(emu, {
+      EXAI_HTTP_TOKEN: TOKEN,
+      EXAI_HTTP_ALLOWED_HOSTS: 'exai',
+      EXAI_STORE: redis.url,
+      EXAI_CALL_BUDGET_MS: String(BUDGET_MS),
+    });
+    [a, b] = await Promise.all([startHttpChild(env), startHttpChild(env)]);
+    ({ proc: nginx, url: proxyURL } = await startNginx([Number(a.url.port), Number(b.url.port)]));
+  }, 30_000);
+
+  afterAll(async () => {
+    nginx?.kill('SIGQUIT');
+    await Promise.all([a?.stop(), b?.stop()]);
+    await redis?.stop();
+    await emu?.close();
+  });
+
+  const joined = (parts: Part[]) => parts.map((p) => p.text).join('');
+
+  it('an answer begun on A is finished by chat_resume calls on B', async () => {
+    const onA = await connectHttp(a.url, AUTH);
+    const onB = await connectHttp(b.url, AUTH);
+    try {
+      const prompt = 'begun on A';
+      const parts = [await part(onA.client, onA.wire, 'chat', { prompt, model: MODEL })];
+      while (parts.at(-1)?.meta.resume_id) {
+        parts.push(await part(onB.client, onB.wire, 'chat_resume', { resume_id: parts[0]?.meta.resume_id }));
+      }
+      expect(parts.length).toBeGreaterThanOrEqual(2);
+      expect(joined(parts)).toBe(answerFor('glm', MODEL, prompt).content);
+      expect(parts.at(-1)?.meta.finish_reason).toBe('stop');
+      const seen = parts.flatMap((p) => p.seen);
+      expect(seen.map((x) => x.seq)).toEqual(seen.map((_, i) => i + 1));
+      const id = parts[0]?.meta.resume_id as string;
+      expect(a.stderr()).toContain(`"resumeId":"${id}"`);
+      expect(b.stderr()).toMatch(new RegExp(`"msg":"chat_resume part".*"resumeId":"${id}"`));
+    } finally {
+      await onA.close();
+      await onB.close();
+    }
+  }, 30_000);
+
+  it('a conversation begun on A continues on B', async () => {
+    const onA = await connectHttp(a.url, AUTH);
+    const onB = await connectHttp(b.url, AUTH);
+    try {
+      const first = await part(onA.client, onA.wire, 'chat', {
+        prompt: 'ask on A',
+        model: 'glm-4.5',
+        wait_ms: 0,
+      });
+      const id = first.meta.continuation_id as string;
+      const second = await part(onB.client, onB.wire, 'chat', {
+        prompt: 'follow up on B',
+        continuation_id: id,
+        wait_ms: 0,
+      });
+      expect(second.isError).toBe(false);
+      const body = emu.requests.at(-1)?.body as { messages: Array<{ role: string; content: string }> };
+      expect(body.messages.map((m) => [m.role, m.content])).toEqual([
+        ['user', 'ask on A'],
+        ['assistant', first.text],
+        ['user', 'follow up on B'],
+      ]);
+      expect(second.text).toBe(emulatorAnswer('glm', body as never).content);
+    } finally {
+      await onA.close();
+      await onB.close();
+    }
+  }, 30_000);
+
+  it('long answers through nginx are resumed on either instance, every one exact', async () => {
+    const runs = await Promise.all(
+      Array.from({ length: 8 }, async (_, i) => {
+        const conn = await connectHttp(proxyURL, AUTH);
+        try {
+          const prompt = `through nginx ${i}`;
+          const parts = await chatToEnd(conn.client, conn.wire, { prompt, model: MODEL });
+          return { prompt, parts };
+        } finally {
+          await conn.close();
+        }
+      }),
+    );
+    let crossed = 0;
+    for (const { prompt, parts } of runs) {
+      expect(parts.length).toBeGreaterThanOrEqual(2);
+      expect(joined(parts)).toBe(answerFor('glm', MODEL, prompt).content);
+      const id = parts[0]?.meta.resume_id as string;
+      const ranOn = a.stderr().includes(`"msg":"chat continues after the call budget","resumeId":"${id}"`)
+        ? a
+        : b;
+      const other = ranOn === a ? b : a;
+      if (other.stderr().includes(`"msg":"chat_resume part","resumeId":"${id}"`)) crossed++;
+    }
+    console.log(
+      `[reverse proxy] answers with a part served by the other instance: ${crossed} of ${runs.length}`,
+    );
+    expect(crossed).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('SIGTERM on A while B serves its resume loses nothing: A finishes the answer, then exits', async () => {
+    const onA = await connectHttp(a.url, AUTH);
+    const onB = await connectHttp(b.url, AUTH);
+    try {
+      const prompt = 'A is stopped meanwhile';
+      const first = await part(onA.client, onA.wire, 'chat', { prompt, model: MODEL });
+      const id = first.meta.resume_id as string;
+      expect(id).toBeDefined();
+      await onA.close();
+      const resuming = part(onB.client, onB.wire, 'chat_resume', { resume_id: id, wait_ms: 20_000 });
+      await new Promise((r) => setTimeout(r, 200));
+      a.child.kill('SIGTERM');
+      const rest = await resuming;
+      expect(rest.meta.resume_id).toBeUndefined();
+      expect(rest.meta.metadata.interrupted).toBe(false);
+      expect(first.text + rest.text).toBe(answerFor('glm', MODEL, prompt).content);
+      expect(await a.exited).toBe(0);
+    } finally {
+      await onB.close();
+    }
+  }, 40_000);
 });

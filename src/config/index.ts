@@ -41,6 +41,12 @@ export interface Config {
   httpAllowedHosts: string[];
   /** MCP server: calls running upstream at once; more are refused at once (retryable). */
   maxConcurrentCalls: number;
+  /** MCP `chat`: longest wait before the answer so far is returned with a resume id; 0 = no limit. */
+  callBudgetMs: number;
+  /** MCP store: `memory` or a redis:// URL. */
+  store: string;
+  /** MCP store: how long finished answers and idle conversations are kept. */
+  storeTtlS: number;
 }
 
 export interface LoadConfigOptions {
@@ -127,6 +133,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     throw new ConfigError(`invalid configuration: ${issues.join('; ')}`);
   }
   const e = parsed.data;
+  // A Redis password in EXAI_STORE is a secret too (the parser never echoes the URL).
+  if (e.EXAI_STORE !== 'memory')
+    registerSecret(decodeURIComponent(new URL(e.EXAI_STORE).password) || undefined);
   return {
     glm: {
       name: 'glm',
@@ -158,6 +167,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     drainTimeoutMs: e.EXAI_DRAIN_TIMEOUT_MS,
     httpAllowedHosts: e.EXAI_HTTP_ALLOWED_HOSTS,
     maxConcurrentCalls: e.EXAI_MAX_CONCURRENT_CALLS,
+    callBudgetMs: e.EXAI_CALL_BUDGET_MS,
+    store: e.EXAI_STORE,
+    storeTtlS: e.EXAI_STORE_TTL_S,
   };
 }
 

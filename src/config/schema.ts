@@ -77,6 +77,25 @@ const logLevel: Parse<LogLevel> = (value) => {
   throw new Invalid(`expected debug/info/warn/error/silent, got "${value}"`);
 };
 
+// `memory`, or a redis:// (rediss://) URL with host and optional /db.
+const storeUrl: Parse<string> = (value) => {
+  const v = value?.trim() || 'memory';
+  if (v === 'memory') return v;
+  let ok = false;
+  try {
+    const u = new URL(v);
+    ok =
+      (u.protocol === 'redis:' || u.protocol === 'rediss:') &&
+      u.hostname !== '' &&
+      /^(\/\d*)?$/.test(u.pathname);
+  } catch {
+    ok = false;
+  }
+  // The value may hold a Redis password: never echo it.
+  if (!ok) throw new Invalid('expected "memory" or redis://host:port[/db]');
+  return v;
+};
+
 const hostList: Parse<string[]> = (v) =>
   (v ?? '')
     .split(',')
@@ -106,6 +125,9 @@ export const envSchema = {
   EXAI_DRAIN_TIMEOUT_MS: int(30_000, 0),
   EXAI_HTTP_ALLOWED_HOSTS: hostList,
   EXAI_MAX_CONCURRENT_CALLS: int(64, 1),
+  EXAI_CALL_BUDGET_MS: int(50_000, 0),
+  EXAI_STORE: storeUrl,
+  EXAI_STORE_TTL_S: int(3600, 1),
 };
 
 export type Env = { [K in keyof typeof envSchema]: ReturnType<(typeof envSchema)[K]> };

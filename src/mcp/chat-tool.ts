@@ -1,30 +1,37 @@
-// The `chat` tool: one request through the library, tokens relayed as progress notifications,
-// the complete answer (or the partial one, flagged) as the result.
+// The `chat` tool: one request through the library as an answer job, tokens relayed as progress
+// notifications while the call waits; the answer (or, past the call budget, the text so far and a
+// resume id) as the result; the turn saved for a continuation.
 import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
 import { createClient } from '../client.js';
 import { chooseProvider, KEY_VAR } from '../config/index.js';
 import { ConfigError } from '../errors.js';
-import { promptRequest } from '../prompt.js';
-import type { ChatStream } from '../streaming/stream.js';
-import type { ChatResult, ProviderName } from '../types.js';
-import { currentWritability, whenWritable } from './backpressure.js';
+import type { ChatCompletionCreateParams, ChatResult, ProviderName } from '../types.js';
+import { callProgress } from './call-progress.js';
+import { type Conversation, loadConversation, prepareMessages, saveConversation } from './conversations.js';
 import { describeError, toolError } from './errors.js';
-import { MAX_PENDING_PROGRESS_CHARS } from './limits.js';
-import { ProgressRelay } from './progress.js';
+import { answerResult, type ExaiResult, type HistoryInfo } from './result.js';
+import { AnswerJob, type JobEnd } from './resume/job.js';
+import { newConversationId } from './resume/keys.js';
 import type { Runtime } from './runtime.js';
-import type { ChatInput, ChatOutput } from './schemas.js';
+import type { ChatInput } from './schemas.js';
+import { type Services, services } from './services.js';
 
 export async function chatTool(args: ChatInput, ctx: ServerContext, rt: Runtime): Promise<CallToolResult> {
-  const call = rt.track(ctx.mcpReq.signal);
-  // The connection this call answers on (set by the transport): progress waits while it is full.
-  const writability = currentWritability();
   const ended = rt.metrics.callStarted();
   let model = args.model;
   let provider: ProviderName | undefined;
-  let relay: ProgressRelay | undefined;
-  const sending = new Set<Promise<void>>();
+  let job: AnswerJob | undefined;
   try {
-    provider = chooseProvider(rt.config, args.provider, args.model);
+    const svc = await services(rt);
+    let earlier: Conversation | undefined;
+    if (args.continuation_id !== undefined) {
+      earlier = await loadConversation(svc.store, args.continuation_id, rt.config.storeTtlS).catch((e) => {
+        throw storeTrouble(e, svc, 'continue the conversation');
+      });
+    }
+    // A continuation keeps its model unless the call names another.
+    if (earlier && args.model === undefined && args.provider === undefined) model = earlier.model;
+    provider = chooseProvider(rt.config, args.provider, model);
     if (!rt.config[provider].apiKey) {
       throw new ConfigError(
         `${KEY_VAR[provider]} is not set, so ${provider} cannot be used: add it to the "env" of this ` +
@@ -37,100 +44,198 @@ export async function chatTool(args: ChatInput, ctx: ServerContext, rt: Runtime)
       ...(rt.transport ? { transport: rt.transport } : {}),
       ...(args.stream === false ? { streamEnabled: false } : {}),
     });
-    model ??= client.config.defaultModel;
-
-    const token = ctx.mcpReq._meta?.progressToken;
-    if (token !== undefined) {
-      relay = new ProgressRelay({
-        intervalMs: rt.config.progressIntervalMs,
-        heartbeatMs: rt.heartbeatMs,
-        model,
-        ...(writability
-          ? { canSend: () => writability.canWrite(), maxPendingChars: MAX_PENDING_PROGRESS_CHARS }
-          : {}),
-        send: (u) => {
-          if (call.signal.aborted) return;
-          const meta = { 'exai/delta': u.delta, 'exai/channel': u.channel, 'exai/seq': u.seq };
-          const params = {
-            progressToken: token,
-            progress: u.progress,
-            message: u.message,
-            _meta: u.heartbeat ? { ...meta, 'exai/heartbeat': true } : meta,
-          };
-          rt.metrics.progressSent();
-          const sent = ctx.mcpReq.notify({ method: 'notifications/progress', params }).catch((error) => {
-            rt.logger.debug('progress notification not sent', { error: describeError(error) });
-          });
-          sending.add(sent);
-          void sent.finally(() => sending.delete(sent));
-        },
-      });
-    }
-
-    const stream = await client.chat.completions.create(
-      promptRequest({
-        prompt: args.prompt,
-        system: args.system_prompt,
-        model,
-        temperature: args.temperature,
-        maxTokens: args.max_tokens,
-      }),
-      { signal: call.signal },
+    const usedModel = model ?? client.config.defaultModel;
+    model = usedModel;
+    const system = args.system_prompt ?? earlier?.system;
+    const prepared = prepareMessages(earlier?.turns ?? [], {
+      system,
+      prompt: args.prompt,
+      model: usedModel,
+      maxTokens: args.max_tokens,
+    });
+    const continuationId = args.continuation_id ?? newConversationId();
+    const usedProvider = provider;
+    const kept = earlier ? earlier.turns.slice(prepared.history.droppedTurns) : [];
+    job = new AnswerJob({
+      rt,
+      svc,
+      onFinished: (r) =>
+        saveConversation(
+          svc.store,
+          continuationId,
+          {
+            v: 1,
+            provider: usedProvider,
+            model: usedModel,
+            ...(system ? { system } : {}),
+            turns: [
+              ...kept,
+              { user: args.prompt, assistant: r.content, ...(r.reasoning ? { reasoning: r.reasoning } : {}) },
+            ],
+          },
+          svc.ttlMs,
+        ).catch((e) => {
+          throw storeTrouble(e, svc, 'save the conversation');
+        }),
+    });
+    const request: ChatCompletionCreateParams & { stream: true } = {
+      model: usedModel,
+      messages: prepared.messages,
+      stream: true,
+      ...(args.temperature !== undefined ? { temperature: args.temperature } : {}),
+      ...(args.max_tokens !== undefined ? { max_tokens: args.max_tokens } : {}),
+    };
+    const running = job;
+    void running.done
+      .then((end) => record(rt, usedProvider, usedModel, end, running.signal.aborted))
+      .finally(ended);
+    // Not awaited: without streaming, create() resolves only with the whole answer, and the call
+    // budget counts from now.
+    client.chat.completions.create(request, { signal: running.signal }).then(
+      (stream) => running.run(stream),
+      (error: unknown) => running.fail(error),
     );
-    if (relay) await relayChunks(stream, relay, args.show_reasoning === true);
-    const result = await stream.finalResult();
-    // A client that is not reading gets its last delta and the result when it reads again (or is
-    // cut by the transport, which cancels the call): nothing large is queued for it meanwhile.
-    if (relay && writability) await whenWritable(writability, call.signal, rt.config.progressIntervalMs);
-    const sentBefore = relay?.sent ?? 0;
-    relay?.close(result.content);
-    await Promise.all(sending);
-    // SDK clients dispatch a notification a microtask late but a response at once, and forget the
-    // progress token with the response: a last notification read together with the result is lost.
-    // One timer turn between them lets the client read them apart.
-    if (relay && relay.sent > sentBefore) await new Promise((resolve) => setTimeout(resolve, 1));
-    if (relay && relay.contentChars !== result.content.length && !call.signal.aborted) {
-      rt.logger.warn('progress deltas do not add up to the answer', {
-        relayed: relay.contentChars,
-        answer: result.content.length,
+    return await waitForAnswer(args, ctx, rt, running, {
+      usedModel,
+      usedProvider,
+      continuationId,
+      history: prepared.history,
+      earlier: earlier !== undefined,
+    });
+  } catch (error) {
+    if (!job) {
+      rt.logger.warn('chat tool failed', { model, error: describeError(error) });
+      rt.metrics.callEnded(provider, model, 'error');
+      ended();
+    }
+    return toolError(error, model);
+  }
+}
+
+interface Facts {
+  usedModel: string;
+  usedProvider: ProviderName;
+  continuationId: string;
+  history: HistoryInfo;
+  earlier: boolean;
+}
+
+/** Waits for the answer up to the call budget; relays it as progress meanwhile. */
+async function waitForAnswer(
+  args: ChatInput,
+  ctx: ServerContext,
+  rt: Runtime,
+  job: AnswerJob,
+  f: Facts,
+): Promise<CallToolResult> {
+  const callSignal = ctx.mcpReq.signal;
+  const progress = callProgress(ctx, rt, job.signal, f.usedModel);
+  const showReasoning = args.show_reasoning === true;
+  if (progress) {
+    job.listener = (channel, text) => {
+      if (channel === 'content') progress.relay.push('content', text);
+      else if (showReasoning) progress.relay.push('reasoning', text);
+      else progress.relay.noteThinking();
+    };
+  }
+  // Before the call returns, cancelling it cancels the answer.
+  const onCancel = () => job.abort('request cancelled by the MCP client');
+  if (callSignal.aborted) onCancel();
+  else callSignal.addEventListener('abort', onCancel, { once: true });
+  const budget = args.wait_ms ?? rt.config.callBudgetMs;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const end = await Promise.race([
+      job.done,
+      new Promise<undefined>((resolve) => {
+        if (budget > 0) timer = setTimeout(() => resolve(undefined), budget);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (end || job.streamEnded) {
+      const final = end ?? (await job.done);
+      await progress?.settle(final.result?.content);
+      return finalResult(final, showReasoning, f);
+    }
+    const part = job.detach();
+    callSignal.removeEventListener('abort', onCancel);
+    await progress?.settle(part.content);
+    try {
+      await job.persist(
+        {
+          v: 1,
+          provider: f.usedProvider,
+          model: f.usedModel,
+          showReasoning,
+          continuationId: f.continuationId,
+          cursor: 0,
+          reasoningCursor: 0,
+          seq: progress?.relay.sent ?? 0,
+          progress: progress?.relay.progress ?? 0,
+          part: 1,
+        },
+        budget,
+      );
+    } catch (error) {
+      const svc = await services(rt);
+      job.abort('the rest of the answer cannot be kept');
+      const why = storeTrouble(error, svc, 'keep the rest of the answer');
+      return answerResult({
+        content: part.content,
+        ...(showReasoning && part.reasoning ? { reasoning: part.reasoning } : {}),
+        finish_reason: null,
+        error: { code: 'store', message: why.message },
+        part: 1,
       });
     }
-    logDone(rt, result, call.signal.aborted);
-    const outcome = call.signal.aborted ? 'cancelled' : result.metadata.interrupted ? 'interrupted' : 'ok';
-    rt.metrics.callEnded(provider, result.metadata.model, outcome, result);
-    return toolResult(result, args.show_reasoning === true);
-  } catch (error) {
-    relay?.stop();
-    if (!call.signal.aborted) rt.logger.warn('chat tool failed', { model, error: describeError(error) });
-    rt.metrics.callEnded(provider, model, call.signal.aborted ? 'cancelled' : 'error');
-    return toolError(error, model);
+    rt.logger.info('chat continues after the call budget', { resumeId: job.id, budgetMs: budget });
+    return answerResult({
+      content: part.content,
+      ...(showReasoning && part.reasoning ? { reasoning: part.reasoning } : {}),
+      finish_reason: null,
+      resume_id: job.id,
+      part: 1,
+      ...(f.earlier ? { history: f.history } : {}),
+    });
   } finally {
-    relay?.stop();
-    ended();
-    call.release();
+    clearTimeout(timer);
+    callSignal.removeEventListener('abort', onCancel);
+    progress?.relay.stop();
   }
 }
 
-/** Feeds every delta to the relay; a broken stream ends the loop (the result says what happened). */
-async function relayChunks(stream: ChatStream, relay: ProgressRelay, showReasoning: boolean) {
-  try {
-    for await (const chunk of stream) {
-      const delta = chunk.choices[0]?.delta;
-      if (!delta) continue;
-      if (delta.reasoning_content) {
-        if (showReasoning) relay.push('reasoning', delta.reasoning_content);
-        else relay.noteThinking();
-      }
-      if (delta.content) relay.push('content', delta.content);
-    }
-  } catch {
-    // The same failure is in finalResult(): rejected when nothing arrived, else a partial result.
-  }
+function finalResult(end: JobEnd, showReasoning: boolean, f: Facts): CallToolResult {
+  if (!end.result) return toolError(end.failure, f.usedModel);
+  const r = end.result;
+  const meta: ExaiResult = {
+    content: r.content,
+    ...(showReasoning && r.reasoning ? { reasoning: r.reasoning } : {}),
+    finish_reason: r.finishReason,
+    ...(r.usage ? { usage: r.usage } : {}),
+    metadata: { ...r.metadata },
+    ...(r.error ? { error: { code: r.error.code, message: describeError(new Error(r.error.message)) } } : {}),
+    ...(end.notSaved ? {} : { continuation_id: f.continuationId }),
+    part: 1,
+    ...(f.earlier ? { history: f.history } : {}),
+  };
+  return answerResult(meta, end.notSaved);
 }
 
-function logDone(rt: Runtime, r: ChatResult, cancelled: boolean): void {
+/** A store failure as one clear error naming the store and what could not be done. */
+function storeTrouble(error: unknown, svc: Services, doing: string): Error {
+  if (error instanceof Error && error.name !== 'StoreError') return error;
+  return new Error(`cannot ${doing}: the ${svc.store.name} store is unavailable (${describeError(error)})`);
+}
+
+function record(rt: Runtime, provider: ProviderName, model: string, end: JobEnd, aborted: boolean): void {
+  if (!end.result) {
+    if (!aborted) rt.logger.warn('chat tool failed', { model, error: describeError(end.failure) });
+    rt.metrics.callEnded(provider, model, aborted ? 'cancelled' : 'error');
+    return;
+  }
+  const r: ChatResult = end.result;
   const m = r.metadata;
-  rt.logger.info(cancelled ? 'chat cancelled' : 'chat done', {
+  rt.logger.info(aborted ? 'chat cancelled' : 'chat done', {
     provider: m.provider,
     model: m.model,
     chunks: m.chunks,
@@ -139,29 +244,7 @@ function logDone(rt: Runtime, r: ChatResult, cancelled: boolean): void {
     streamed: m.streamed,
     ...(m.fallback ? { fallback: m.fallback.reason } : {}),
     ...(m.recovered ? { recovered: true } : {}),
-    ...(m.interrupted && !cancelled ? { interrupted: true, error: r.error?.message } : {}),
+    ...(m.interrupted && !aborted ? { interrupted: true, error: r.error?.message } : {}),
   });
-}
-
-/**
- * The answer as text plus structuredContent. A partial answer is not an error result: its text is
- * the first content item, a second item says why it stopped, and `metadata.interrupted` is true.
- */
-export function toolResult(r: ChatResult, showReasoning: boolean): CallToolResult {
-  const structured: ChatOutput = {
-    content: r.content,
-    ...(showReasoning && r.reasoning ? { reasoning: r.reasoning } : {}),
-    finish_reason: r.finishReason,
-    ...(r.usage ? { usage: r.usage } : {}),
-    metadata: { ...r.metadata },
-    ...(r.error ? { error: { code: r.error.code, message: describeError(new Error(r.error.message)) } } : {}),
-  };
-  const content: CallToolResult['content'] = [{ type: 'text', text: r.content }];
-  if (r.metadata.interrupted && structured.error) {
-    content.push({
-      type: 'text',
-      text: `[exai] The answer above is incomplete (${structured.error.code}): ${structured.error.message}`,
-    });
-  }
-  return { content, structuredContent: structured };
+  rt.metrics.callEnded(provider, m.model, aborted ? 'cancelled' : m.interrupted ? 'interrupted' : 'ok', r);
 }

@@ -1,4 +1,5 @@
-// The exai MCP server: tools `chat`, `listmodels`, `version`, served on stdio or Streamable HTTP.
+// The exai MCP server: tools `chat`, `chat_resume`, `listmodels`, `version` (and `chat` as an MCP
+// task), served on stdio or Streamable HTTP.
 import type { McpServer } from '@modelcontextprotocol/server';
 import { createRuntime, type ServeOptions } from './runtime.js';
 import { buildServer } from './tools.js';

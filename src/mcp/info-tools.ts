@@ -1,4 +1,10 @@
 // The data behind `listmodels` and `version`: pure functions of the configuration.
+import {
+  LATEST_PROTOCOL_VERSION,
+  type McpServer,
+  PROTOCOL_VERSION_META_KEY,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
 import { type Config, chooseProvider } from '../config/index.js';
 import { modelRows, tokensLabel, withLive } from '../providers/catalog.js';
 import { type LiveListing, liveModels } from '../providers/live-models.js';
@@ -67,4 +73,20 @@ export function versionText(v: VersionOutput): string {
     .map((p) => `${p.provider} ${p.configured ? 'configured' : 'not configured (no API key)'}`)
     .join(', ');
   return `${v.name} ${v.version} · MCP protocol ${v.protocolVersion} · Node ${v.node} · ${providers}`;
+}
+
+/**
+ * The protocol version this exchange uses: negotiated by `initialize` on a stateful connection;
+ * over stateless HTTP, the `MCP-Protocol-Version` header the client sends with every request
+ * (2025 era) or the version in the request's envelope (2026 era).
+ */
+export function negotiatedProtocol(server: McpServer, ctx: ServerContext): string {
+  const negotiated = server.server.getNegotiatedProtocolVersion();
+  if (negotiated) return negotiated;
+  const header = ctx.http?.req?.headers.get('mcp-protocol-version');
+  if (header) return header;
+  const fromEnvelope = (ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[
+    PROTOCOL_VERSION_META_KEY
+  ];
+  return typeof fromEnvelope === 'string' ? fromEnvelope : LATEST_PROTOCOL_VERSION;
 }

@@ -49,7 +49,12 @@ export interface RelayOptions {
    */
   maxPendingChars?: number;
   clock?: Clock;
+  /** Where a resumed answer's numbering goes on: the last part's final `seq` and `progress`. */
+  start?: { seq: number; progress: number };
 }
+
+/** While the model reasons unseen, a note goes out at least this often. */
+export const THINKING_EVERY_MS = 5000;
 
 export const MESSAGE_MAX = 200;
 // Enough raw text to produce a 200-character line after whitespace is folded.
@@ -69,8 +74,8 @@ export class ProgressRelay {
   private readonly clock: Clock;
   private pending = '';
   private pendingChannel: Channel = 'content';
-  private seq = 0;
-  private relayedChars = 0;
+  private seq: number;
+  private relayedChars: number;
   private lastSentAt = Number.NEGATIVE_INFINITY;
   /** When text last arrived (or the call started): heartbeats count silence from here. */
   private lastTextAt: number;
@@ -87,6 +92,9 @@ export class ProgressRelay {
 
   constructor(private readonly o: RelayOptions) {
     this.clock = o.clock ?? realClock;
+    this.seq = o.start?.seq ?? 0;
+    // progress = relayed chars + seq, so a resumed part goes on from the last part's value.
+    this.relayedChars = (o.start?.progress ?? 0) - this.seq;
     this.lastTextAt = this.clock.now();
     this.scheduleHeartbeat(this.lastTextAt);
   }
@@ -115,9 +123,17 @@ export class ProgressRelay {
     else this.flushTimer ??= this.clock.setTimeout(() => this.flush(), due - now);
   }
 
-  /** The provider is active but sends nothing to relay (reasoning that is not shown). */
+  /**
+   * The provider is active but sends nothing to relay (reasoning that is not shown). The first
+   * such chunk after text (or at the start) brings a "thinking" note at once — a client that
+   * resets its timeout on progress must not time out while the model thinks — then the heartbeat
+   * runs every {@link THINKING_EVERY_MS} at most while thinking goes on.
+   */
   noteThinking(): void {
+    if (this.stopped || this.thinking) return;
     this.thinking = true;
+    if (this.pending !== '') this.flush();
+    this.beat();
   }
 
   /** Sends what is pending now (unless the connection is not writable and `force` is false). */
@@ -169,8 +185,14 @@ export class ProgressRelay {
     this.heartbeatTimer = undefined;
   }
 
+  /** The last `seq` sent (including those of earlier parts). */
   get sent(): number {
     return this.seq;
+  }
+
+  /** The last `progress` value sent. */
+  get progress(): number {
+    return this.relayedChars + this.seq;
   }
 
   private emit(u: Omit<ProgressUpdate, 'progress' | 'seq'>): void {
@@ -189,6 +211,10 @@ export class ProgressRelay {
       this.flush();
       return;
     }
+    this.beat();
+  }
+
+  private beat(): void {
     const silentS = Math.round((this.clock.now() - this.lastTextAt) / 1000);
     const message = this.thinking
       ? `${this.o.model} is thinking… (${silentS}s)`
@@ -199,7 +225,8 @@ export class ProgressRelay {
   private scheduleHeartbeat(from: number): void {
     if (this.stopped) return;
     if (this.heartbeatTimer !== undefined) this.clock.clearTimeout(this.heartbeatTimer);
-    const wait = Math.max(0, from + this.o.heartbeatMs - this.clock.now());
+    const period = this.thinking ? Math.min(this.o.heartbeatMs, THINKING_EVERY_MS) : this.o.heartbeatMs;
+    const wait = Math.max(0, from + period - this.clock.now());
     this.heartbeatTimer = this.clock.setTimeout(() => this.heartbeat(), wait);
   }
 

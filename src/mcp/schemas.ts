@@ -11,13 +11,14 @@ const modelList = (provider: ProviderName) =>
     .join(', ');
 
 export const CHAT_DESCRIPTION =
-  'Ask a GLM (Z.ai) or Kimi (Moonshot) model and get its complete answer. ' +
-  'The answer streams live as progress notifications while it is generated; the result always ' +
-  'holds the whole answer. Give a model id to choose the model (its provider is inferred from ' +
-  'the name), or only a provider to use its default model, or neither for the default provider. ' +
-  'Call `listmodels` to see which models and providers are configured. If the provider fails ' +
-  'mid-answer, the result holds the partial answer (metadata.interrupted) and a second text item ' +
-  'says why.';
+  'Ask a GLM (Z.ai) or Kimi (Moonshot) model; the result text is its answer. ' +
+  'Give a model id to choose the model (its provider is inferred from the name), or only a ' +
+  'provider to use its default model, or neither for the default provider; `listmodels` shows ' +
+  'what is configured. A long answer comes in parts: when the result ends with "[answer ' +
+  'continues: call chat_resume with resume_id ...]", call `chat_resume` with that id for the next ' +
+  'part, until a part has no such line; the parts joined are the answer. To ask a follow-up in ' +
+  'the same conversation, pass the continuation_id the result names. If the provider fails ' +
+  'mid-answer, the result is the partial answer and a second text item says why.';
 
 export const chatInput = z.strictObject({
   prompt: z
@@ -68,50 +69,53 @@ export const chatInput = z.strictObject({
     .describe(
       "Default false. true: also return the model's reasoning (thinking models only) and stream it as progress.",
     ),
+  continuation_id: z
+    .string()
+    .min(1, 'continuation_id must not be empty; omit it to start a new conversation')
+    .optional()
+    .describe(
+      'Continue an earlier conversation: the continuation_id an earlier chat result named. The model ' +
+        'sees the earlier prompts and answers (the oldest are left out if they do not fit its context).',
+    ),
+  wait_ms: z
+    .number()
+    .int('wait_ms must be a whole number of milliseconds')
+    .min(0, 'wait_ms must be 0 or more')
+    .optional()
+    .describe(
+      'How long this call may wait for the answer before returning the text so far with a resume id ' +
+        "(default: the server's EXAI_CALL_BUDGET_MS, 50000). 0: wait for the whole answer.",
+    ),
 });
 
 export type ChatInput = z.infer<typeof chatInput>;
 
-const usage = z.looseObject({
-  prompt_tokens: z.number(),
-  completion_tokens: z.number(),
-  total_tokens: z.number(),
-});
+export const RESUME_DESCRIPTION =
+  'Get the next part of a chat answer that continues: pass the resume_id from the "[answer ' +
+  'continues: ...]" line. The result is the next part of the answer (append it to the earlier ' +
+  'parts); if it ends with another such line, call chat_resume again. cancel: true stops the ' +
+  'answer and returns what arrived.';
 
-const metadata = z.object({
-  provider: z.enum(['glm', 'kimi']),
-  model: z.string(),
-  streamed: z.boolean().describe('true when the answer was delivered by streaming'),
-  chunks: z.number(),
-  ttftMs: z.number().nullable().describe('request start → first token, ms'),
-  durationMs: z.number(),
-  retries: z.number(),
-  requests: z.number().describe('HTTP requests the call made in all'),
-  fallback: z
-    .object({ reason: z.string(), afterChunks: z.number() })
-    .nullable()
-    .describe('set when streaming was abandoned for a non-streaming request'),
-  recovered: z.boolean().describe('a broken stream was completed by a follow-up request'),
-  interrupted: z.boolean().describe('the answer is partial; `error` says why'),
-  providerFinishReason: z
-    .string()
+export const resumeInput = z.strictObject({
+  resume_id: z
+    .string({ error: 'resume_id is required: the id from the "[answer continues: ...]" line' })
+    .min(1, 'resume_id must not be empty')
+    .describe('The resume_id named in the previous part of the answer.'),
+  cancel: z
+    .boolean()
     .optional()
-    .describe("the provider's own finish reason, where it differs from finish_reason"),
-});
-
-export const chatOutput = z.object({
-  content: z.string().describe('The answer.'),
-  reasoning: z.string().optional().describe('The reasoning, with show_reasoning.'),
-  finish_reason: z.string().nullable(),
-  usage: usage.optional(),
-  metadata,
-  error: z
-    .object({ code: z.string(), message: z.string() })
+    .describe('true: stop generating this answer; the result is the text that arrived, marked incomplete.'),
+  wait_ms: z
+    .number()
+    .int('wait_ms must be a whole number of milliseconds')
+    .min(0, 'wait_ms must be 0 or more')
     .optional()
-    .describe('Why the answer is partial (metadata.interrupted).'),
+    .describe(
+      "How long to wait for the rest before returning the next part (default: the server's call budget).",
+    ),
 });
 
-export type ChatOutput = z.infer<typeof chatOutput>;
+export type ResumeInput = z.infer<typeof resumeInput>;
 
 export const LISTMODELS_DESCRIPTION =
   'List the GLM and Kimi models this server can use: provider, context window, output limit, ' +

@@ -72,11 +72,15 @@ export function tapProgress(transport: unknown) {
   const byToken = new Map<string | number, ProgressSeen[]>();
   const send = t.send.bind(t);
   t.send = ((
-    message: { method?: string; params?: { arguments?: { prompt?: unknown }; _meta?: Meta } },
+    message: {
+      method?: string;
+      params?: { arguments?: { prompt?: unknown; resume_id?: unknown }; _meta?: Meta };
+    },
     options,
   ) => {
     const token = message.params?._meta?.progressToken;
-    const prompt = message.params?.arguments?.prompt;
+    // chat calls are keyed by prompt, chat_resume calls by resume id (the latest call with it).
+    const prompt = message.params?.arguments?.prompt ?? message.params?.arguments?.resume_id;
     if (message.method === 'tools/call' && typeof prompt === 'string' && token !== undefined) {
       tokens.set(prompt, token as string | number);
     }
@@ -260,4 +264,30 @@ export const now = () => performance.timeOrigin + performance.now();
 export function textOf(result: unknown, index = 0): string {
   const content = (result as { content?: Array<{ type: string; text?: string }> }).content ?? [];
   return content[index]?.text ?? '';
+}
+
+/** `_meta["exai/result"]` of a chat or chat_resume result: exai's details, hidden from the model. */
+export interface ExaiResultSeen {
+  content: string;
+  reasoning?: string;
+  finish_reason: string | null;
+  usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+  metadata: Record<string, unknown> & {
+    provider: 'glm' | 'kimi';
+    model: string;
+    streamed: boolean;
+    interrupted: boolean;
+    recovered: boolean;
+    chunks: number;
+    fallback: { reason: string; afterChunks: number } | null;
+  };
+  error?: { code: string; message: string };
+  resume_id?: string;
+  continuation_id?: string;
+  part: number;
+  history?: { turns: number; droppedTurns: number };
+}
+
+export function exaiResult(result: unknown): ExaiResultSeen {
+  return (result as { _meta?: Record<string, unknown> })._meta?.['exai/result'] as ExaiResultSeen;
 }

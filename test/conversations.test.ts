@@ -1,0 +1,62 @@
+// The messages a continuation sends, as pure logic: newest turns first into the context window,
+// the oldest dropped, reasoning kept only for thinking models, room left for the answer.
+import { describe, expect, it } from 'vitest';
+import { estimateTokens, prepareMessages, type Turn } from '../src/mcp/conversations.js';
+
+const turn = (n: number, size = 10): Turn => ({
+  user: `q${n} ${'u'.repeat(size)}`,
+  assistant: `a${n} ${'a'.repeat(size)}`,
+  reasoning: `r${n}`,
+});
+
+describe('prepareMessages', () => {
+  it('sends system, every earlier turn and the prompt when they fit', () => {
+    const p = prepareMessages([turn(1), turn(2)], {
+      system: 'sys',
+      prompt: 'now',
+      model: 'kimi-k2-0905-preview',
+    });
+    expect(p.messages.map((m) => m.role)).toEqual([
+      'system',
+      'user',
+      'assistant',
+      'user',
+      'assistant',
+      'user',
+    ]);
+    expect(p.messages.at(-1)).toEqual({ role: 'user', content: 'now' });
+    expect(p.history).toEqual({ turns: 2, droppedTurns: 0 });
+    // kimi-k2-0905-preview does not reason: no reasoning_content goes back.
+    expect(p.messages.some((m) => m.reasoning_content !== undefined)).toBe(false);
+  });
+
+  it('keeps reasoning_content on earlier answers of a thinking model', () => {
+    const p = prepareMessages([turn(1)], { prompt: 'now', model: 'glm-4.6' });
+    expect(p.messages[1]).toEqual({ role: 'assistant', content: turn(1).assistant, reasoning_content: 'r1' });
+  });
+
+  it('drops the oldest turns first when the window is full, never the new prompt', () => {
+    // moonshot-v1-8k: 8192 tokens, a quarter (2048) kept for the answer; ~1000 tokens a turn.
+    const turns = Array.from({ length: 10 }, (_, i) => turn(i + 1, 1500));
+    const p = prepareMessages(turns, { prompt: 'now', model: 'moonshot-v1-8k' });
+    expect(p.history.droppedTurns).toBeGreaterThan(0);
+    expect(p.history.turns + p.history.droppedTurns).toBe(10);
+    const users = p.messages.filter((m) => m.role === 'user').map((m) => String(m.content).split(' ')[0]);
+    expect(users.at(-1)).toBe('now');
+    expect(users.slice(0, -1)).toEqual(turns.slice(p.history.droppedTurns).map((t) => t.user.split(' ')[0]));
+    const total = p.messages.reduce((n, m) => n + estimateTokens(String(m.content)), 0);
+    expect(total).toBeLessThanOrEqual(8192 - 2048);
+  });
+
+  it('leaves max_tokens free for the answer', () => {
+    const turns = Array.from({ length: 10 }, (_, i) => turn(i + 1, 1500));
+    const roomy = prepareMessages(turns, { prompt: 'now', model: 'moonshot-v1-8k', maxTokens: 100 });
+    const tight = prepareMessages(turns, { prompt: 'now', model: 'moonshot-v1-8k', maxTokens: 6000 });
+    expect(roomy.history.turns).toBeGreaterThan(tight.history.turns);
+  });
+
+  it('estimates about 3 UTF-8 bytes per token, so CJK text counts more than ASCII', () => {
+    expect(estimateTokens('abc')).toBe(1);
+    expect(estimateTokens('流式流式')).toBe(4);
+  });
+});
