@@ -7,7 +7,7 @@ import { ConfigError } from '../errors.js';
 import { promptRequest } from '../prompt.js';
 import type { ChatStream } from '../streaming/stream.js';
 import type { ChatResult, ProviderName } from '../types.js';
-import { currentWritability, whenWritable } from './backpressure.js';
+import { whenWritable, writabilityOf } from './backpressure.js';
 import { describeError, toolError } from './errors.js';
 import { MAX_PENDING_PROGRESS_CHARS } from './limits.js';
 import { ProgressRelay } from './progress.js';
@@ -16,8 +16,8 @@ import type { ChatInput, ChatOutput } from './schemas.js';
 
 export async function chatTool(args: ChatInput, ctx: ServerContext, rt: Runtime): Promise<CallToolResult> {
   const call = rt.track(ctx.mcpReq.signal);
-  // The connection this call answers on (set by the transport): progress waits while it is full.
-  const writability = currentWritability();
+  // The connection this call answers on (named by the HTTP transport): progress waits while it is full.
+  const writability = writabilityOf(ctx.http?.req);
   const ended = rt.metrics.callStarted();
   let model = args.model;
   let provider: ProviderName | undefined;
