@@ -1,7 +1,6 @@
-// Whether the connection a call answers on can take more bytes now. Transports set it (stdio: the
-// process's stdout; HTTP: the call's own response, via async context); the progress relay asks it
-// before each notification and merges deltas while the answer is no.
-import { AsyncLocalStorage } from 'node:async_hooks';
+// Whether the connection a call answers on can take more bytes now. The HTTP transport registers
+// each call's response; the progress relay asks it before each notification and merges deltas
+// while the answer is no. (stdio needs none: Node writes to a pipe synchronously on Linux.)
 import type { Writable } from 'node:stream';
 
 export interface Writability {
@@ -19,16 +18,27 @@ export function streamWritability(stream: Writable): Writability {
   };
 }
 
-const current = new AsyncLocalStorage<Writability>();
+/**
+ * The request header that names a call's connection. The HTTP transport sets it on every request
+ * it hands to the SDK (overwriting whatever a client sent); the tool reads it from the request the
+ * SDK passes along. A header, not async context: AsyncLocalStorage slows every promise on Node 20.
+ */
+export const CONNECTION_HEADER = 'x-exai-connection';
 
-/** Runs `fn` (a request's whole handling) with `w` as the writability of everything it starts. */
-export function withWritability<T>(w: Writability, fn: () => T): T {
-  return current.run(w, fn);
+const connections = new Map<string, Writability>();
+let nextConnection = 0;
+
+/** Registers a connection's writability; returns its id (for the header) and a release. */
+export function registerConnection(w: Writability): { id: string; release(): void } {
+  const id = `c${++nextConnection}`;
+  connections.set(id, w);
+  return { id, release: () => connections.delete(id) };
 }
 
-/** The writability of the connection this code serves, if a transport set one. */
-export function currentWritability(): Writability | undefined {
-  return current.getStore();
+/** The writability of the connection a request arrived on, if a transport registered one. */
+export function writabilityOf(request: { headers: { get(name: string): string | null } } | undefined) {
+  const id = request?.headers.get(CONNECTION_HEADER);
+  return id ? connections.get(id) : undefined;
 }
 
 /**

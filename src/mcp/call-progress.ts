@@ -1,7 +1,7 @@
 // One call's progress notifications: the relay wired to the request's `notify`, and the end of a
 // call, which makes sure the client has taken in the last notification before the result goes.
 import type { ServerContext } from '@modelcontextprotocol/server';
-import { currentWritability, whenWritable } from './backpressure.js';
+import { whenWritable, writabilityOf } from './backpressure.js';
 import { describeError } from './errors.js';
 import { MAX_PENDING_PROGRESS_CHARS } from './limits.js';
 import { ProgressRelay } from './progress.js';
@@ -36,8 +36,8 @@ export function callProgress(
   if (token === undefined) return undefined;
   const sending = new Set<Promise<void>>();
   const firstSeq = start?.seq ?? 0;
-  // The connection this call answers on (set by the transport): progress waits while it is full.
-  const writability = currentWritability();
+  // The connection this call answers on (named by the HTTP transport): progress waits while it is full.
+  const writability = writabilityOf(ctx.http?.req);
   const relay = new ProgressRelay({
     intervalMs: rt.config.progressIntervalMs,
     heartbeatMs: rt.heartbeatMs,

@@ -8,7 +8,7 @@ import { createMcpHandler } from '@modelcontextprotocol/server';
 import { ConfigError } from '../errors.js';
 import { redact } from '../log.js';
 import { sleep } from '../streaming/retry.js';
-import { streamWritability, UnwritableWatch, withWritability } from './backpressure.js';
+import { CONNECTION_HEADER, registerConnection, streamWritability, UnwritableWatch } from './backpressure.js';
 import { describeError } from './errors.js';
 import { BodyReader, sendJson } from './http-body.js';
 import { LegacyCancellation } from './http-cancel.js';
@@ -134,7 +134,12 @@ export async function serveHttp(opts: HttpServeOptions): Promise<HttpServerHandl
     });
   });
 
-  const writable = (res: ServerResponse) => streamWritability(res);
+  /** Names the response in a header the tools read back, so progress can ask it for writability. */
+  const tagConnection = (req: IncomingMessage, res: ServerResponse) => {
+    const { id, release } = registerConnection(streamWritability(res));
+    req.headers[CONNECTION_HEADER] = id;
+    res.once('close', release);
+  };
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== 'POST') {
@@ -142,7 +147,8 @@ export async function serveHttp(opts: HttpServeOptions): Promise<HttpServerHandl
         standalone.add(res);
         res.once('close', () => standalone.delete(res));
       }
-      return withWritability(writable(res), () => handle(req, res));
+      tagConnection(req, res);
+      return handle(req, res);
     }
     // Counted from the first byte: a drain must not exit under a call whose body is still arriving.
     let counted = true;
@@ -161,7 +167,8 @@ export async function serveHttp(opts: HttpServeOptions): Promise<HttpServerHandl
       exchanges--;
     } else unwritable.watch(res);
     if (cancellation.inspect(req, res, body) > 0) logger.debug('cancelled a call on request of its client');
-    return withWritability(writable(res), () => handle(req, res, body));
+    tagConnection(req, res);
+    return handle(req, res, body);
   }
 
   /** Takes a slot per chat call in the body until its response closes; false when refused. */

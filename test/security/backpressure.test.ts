@@ -53,7 +53,7 @@ describe('progress relay backpressure', () => {
     advance(100);
     expect(sent).toHaveLength(2);
     expect(sent[1]?.delta).toBe('b'.repeat(50));
-    relay.close('a' + 'b'.repeat(50));
+    relay.close(`a${'b'.repeat(50)}`);
   });
 
   it('past maxPendingChars holds no text; the last delta comes from the answer and all deltas join to it', () => {
