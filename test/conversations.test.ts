@@ -36,22 +36,23 @@ describe('prepareMessages', () => {
   });
 
   it('drops the oldest turns first when the window is full, never the new prompt', () => {
-    // moonshot-v1-8k: 8192 tokens, a quarter (2048) kept for the answer; ~1000 tokens a turn.
-    const turns = Array.from({ length: 10 }, (_, i) => turn(i + 1, 1500));
-    const p = prepareMessages(turns, { prompt: 'now', model: 'moonshot-v1-8k' });
+    // A model the catalog does not know: a 32K window, a quarter (8192) kept for the answer; ~4000
+    // tokens a turn.
+    const turns = Array.from({ length: 10 }, (_, i) => turn(i + 1, 6000));
+    const p = prepareMessages(turns, { prompt: 'now', model: 'kimi-test-small' });
     expect(p.history.droppedTurns).toBeGreaterThan(0);
     expect(p.history.turns + p.history.droppedTurns).toBe(10);
     const users = p.messages.filter((m) => m.role === 'user').map((m) => String(m.content).split(' ')[0]);
     expect(users.at(-1)).toBe('now');
     expect(users.slice(0, -1)).toEqual(turns.slice(p.history.droppedTurns).map((t) => t.user.split(' ')[0]));
     const total = p.messages.reduce((n, m) => n + estimateTokens(String(m.content)), 0);
-    expect(total).toBeLessThanOrEqual(8192 - 2048);
+    expect(total).toBeLessThanOrEqual(32_768 - 8192);
   });
 
   it('leaves max_tokens free for the answer', () => {
-    const turns = Array.from({ length: 10 }, (_, i) => turn(i + 1, 1500));
-    const roomy = prepareMessages(turns, { prompt: 'now', model: 'moonshot-v1-8k', maxTokens: 100 });
-    const tight = prepareMessages(turns, { prompt: 'now', model: 'moonshot-v1-8k', maxTokens: 6000 });
+    const turns = Array.from({ length: 10 }, (_, i) => turn(i + 1, 6000));
+    const roomy = prepareMessages(turns, { prompt: 'now', model: 'kimi-test-small', maxTokens: 100 });
+    const tight = prepareMessages(turns, { prompt: 'now', model: 'kimi-test-small', maxTokens: 20_000 });
     expect(roomy.history.turns).toBeGreaterThan(tight.history.turns);
   });
 
