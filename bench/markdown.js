@@ -231,6 +231,10 @@ export function markdown(report) {
         Object.entries(verdicts).map(([k, v]) => [`\`${k}\``, fmt(v.value, 3), v.target, v.status]),
       ),
       '',
+      `Beside them (no target): ${Object.entries(report.extras ?? {})
+        .map(([k, v]) => `\`${k}\` ${fmt(v, 3)}`)
+        .join(', ')}.`,
+      '',
     );
   }
   for (const [title, p] of [

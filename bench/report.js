@@ -56,6 +56,22 @@ export function computeRatios({ throughput, firstToken, fanIn, mcp, long, heap, 
   };
 }
 
+/**
+ * Figures beside the targets (not target keys): fan-in p99 once every stream has started (the
+ * overall p99 is set while the streams are starting and swings with machine load), and the burst
+ * ratio to lines on Node 24.
+ */
+export function computeExtras({ fanIn, node24 }) {
+  const steady = (n) =>
+    ratio(fanIn?.[n]?.consumers.exai?.steadyP99Ms, fanIn?.[n]?.consumers.lines?.steadyP99Ms);
+  const n24 = node24?.throughput?.consumers;
+  return {
+    fanin200_steady_p99_vs_lines: steady(200),
+    fanin1000_steady_p99_vs_lines: steady(1000),
+    node24_burst_cpu_vs_lines: ratio(cpu(n24, 'exai'), cpu(n24, 'lines')),
+  };
+}
+
 function fmt(v) {
   return Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
 }

@@ -23,7 +23,7 @@ import { markdown } from './markdown.js';
 import { mcpRelay, profileMcpServer } from './mcp.js';
 import { node24Run } from './node24.js';
 import { summarizeByFile, summarizeProfile } from './profile.js';
-import { computeRatios, judge } from './report.js';
+import { computeExtras, computeRatios, judge } from './report.js';
 import { fanIn, longAnswers } from './scenarios.js';
 import { startupCost } from './startup.js';
 import { round } from './stats.js';
@@ -210,6 +210,7 @@ async function main() {
   // A partial run (--only) still gets the ratios it can compute (null for the rest).
   report.ratios = computeRatios(report);
   report.verdicts = judge(report.ratios);
+  report.extras = computeExtras(report);
   report.meta.durationS = round((performance.now() - started) / 1000, 1);
   const out = rounded(report);
   const file = complete ? 'latest.json' : 'partial.tmp.json';
