@@ -114,9 +114,14 @@ export async function startEmulatorChild(options = {}) {
   };
 }
 
-/** A measuring worker (bench/worker.js) with extra node flags; `call(job, ms)` runs one job. */
-export async function startWorker(execArgv = []) {
-  const child = track(fork(WORKER, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+/**
+ * A measuring worker (bench/worker.js) with extra node flags, on this Node or on the one at
+ * `execPath` (the Node 24 run); `call(job, ms)` runs one job.
+ */
+export async function startWorker(execArgv = [], execPath = process.execPath) {
+  const child = track(
+    fork(WORKER, [], { execArgv, execPath, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+  );
   await nextMessage(child, (m) => m?.ready === true, 15_000, 'worker start');
   let seq = 0;
   return {

@@ -1,28 +1,19 @@
-// The four stream consumers the benchmarks compare, each reading the same emulator stream:
+// The stream consumers the benchmarks compare, each reading the same emulator stream:
 //   raw     node:http byte reader (the floor: no decoding at all)
+//   lines   a bare `\n\n` splitter + JSON.parse over node:http (the floor for any client that
+//           parses every chunk; no aggregation)
 //   parser  eventsource-parser + JSON.parse over node:http (no aggregation)
-//   openai  openai-node 6 `for await` (baseline only)
+//   openai  openai-node 6 `for await` (bench/library-consumers.js)
+//   aisdk   the Vercel AI SDK: `streamText` over `@ai-sdk/openai-compatible` (Node 22+ only)
 //   exai    the full library path: `for await` over a ChatStream, then `finalResult()`
 // Only the modules a kind needs are imported, so a fresh child's RSS belongs to that kind alone.
 import http from 'node:http';
-import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { MODEL, messagesFor, wallNow } from './common.js';
+import { libraryConsumer } from './library-consumers.js';
 
-/** The built library; EXAI_BENCH_DIST points at another build (e.g. a patched copy) for A/B runs. */
-export const distModule = (file) =>
-  pathToFileURL(
-    resolve(process.env.EXAI_BENCH_DIST ?? fileURLToPath(new URL('../dist', import.meta.url)), file),
-  ).href;
-
-export const KINDS = ['raw', 'parser', 'openai', 'exai'];
-export const MODEL = 'glm-4.5-flash';
-
-/** Milliseconds on the clock the emulator stamps `x_emulator_sent_at` with. */
-export const wallNow = () => performance.timeOrigin + performance.now();
-
-/** The request body every consumer sends (the emulator's answer depends on model + messages only). */
-export const messagesFor = (prompt) => [{ role: 'user', content: prompt }];
+/** The Node 20 run's consumers (the AI SDK runs in the Node 24 run: see scenarios-node24.js). */
+export const KINDS = ['raw', 'lines', 'parser', 'openai', 'exai'];
 
 function httpPost(agent, url, body, signal) {
   return new Promise((resolve, reject) => {
@@ -58,122 +49,94 @@ function untilEnd(res) {
   });
 }
 
-/**
- * A consumer of `kind` for the emulator at `base` (its GLM base URL). `stream(opts)` reads one
- * answer and resolves with { chunks, chars, firstMs } where firstMs is request start → first
- * content delta (raw: first body bytes). With `opts.delays` (an array), every chunk's delivery
- * delay (receipt − x_emulator_sent_at, ms) is pushed onto it.
- */
-export async function createConsumer(kind, base) {
-  const url = `${base}/chat/completions`;
-  if (kind === 'raw' || kind === 'parser') {
-    const agent = new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
-    const body = (prompt) => ({ model: MODEL, messages: messagesFor(prompt), stream: true });
-    if (kind === 'raw') {
-      return {
-        close: () => agent.destroy(),
-        async stream({ prompt = 'bench', signal } = {}) {
-          const t0 = performance.now();
-          const res = await httpPost(agent, url, body(prompt), signal);
-          let firstMs = -1;
-          let bytes = 0;
-          const ended = untilEnd(res);
-          res.on('data', (buf) => {
-            if (firstMs < 0) firstMs = performance.now() - t0;
-            bytes += buf.length;
-          });
-          await ended;
-          return { chunks: 0, chars: 0, bytes, firstMs };
-        },
-      };
+/** Per parsed chunk, shared by the hand-written consumers: counts, delivery delay, first content. */
+function tally(t0, delays) {
+  const s = { chunks: 0, chars: 0, firstMs: -1 };
+  s.onChunk = (chunk) => {
+    s.chunks++;
+    if (delays && chunk.x_emulator_sent_at) delays.push(wallNow() - chunk.x_emulator_sent_at);
+    const content = chunk.choices[0]?.delta?.content;
+    if (content) {
+      if (s.firstMs < 0) s.firstMs = performance.now() - t0;
+      s.chars += content.length;
     }
-    const { createParser } = await import('eventsource-parser');
+  };
+  return s;
+}
+
+/** The bare splitter: events end at a blank line; only their `data: ` line is read. */
+function lineSplitter(onData) {
+  let buffer = '';
+  return (text) => {
+    buffer += text;
+    let start = 0;
+    let end = buffer.indexOf('\n\n');
+    while (end >= 0) {
+      const data = buffer.indexOf('data: ', start);
+      if (data >= 0 && data < end) onData(buffer.slice(data + 6, buffer.indexOf('\n', data)));
+      start = end + 2;
+      end = buffer.indexOf('\n\n', start);
+    }
+    buffer = start === 0 ? buffer : buffer.slice(start);
+  };
+}
+
+async function httpConsumer(kind, url) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
+  const body = (prompt) => ({ model: MODEL, messages: messagesFor(prompt), stream: true });
+  const close = () => agent.destroy();
+  if (kind === 'raw') {
     return {
-      close: () => agent.destroy(),
-      async stream({ prompt = 'bench', signal, delays } = {}) {
+      close,
+      async stream({ prompt = 'bench', signal } = {}) {
         const t0 = performance.now();
         const res = await httpPost(agent, url, body(prompt), signal);
         let firstMs = -1;
-        let chunks = 0;
-        let chars = 0;
-        const parser = createParser({
-          onEvent(event) {
-            if (event.data === '[DONE]') return;
-            const chunk = JSON.parse(event.data);
-            chunks++;
-            if (delays && chunk.x_emulator_sent_at) delays.push(wallNow() - chunk.x_emulator_sent_at);
-            const content = chunk.choices[0]?.delta?.content;
-            if (content) {
-              if (firstMs < 0) firstMs = performance.now() - t0;
-              chars += content.length;
-            }
-          },
-        });
-        res.setEncoding('utf8');
+        let bytes = 0;
         const ended = untilEnd(res);
-        res.on('data', (text) => parser.feed(text));
+        res.on('data', (buf) => {
+          if (firstMs < 0) firstMs = performance.now() - t0;
+          bytes += buf.length;
+        });
         await ended;
-        return { chunks, chars, firstMs };
+        return { chunks: 0, chars: 0, bytes, firstMs };
       },
     };
   }
-  if (kind === 'openai') {
-    const { default: OpenAI } = await import('openai');
-    const client = new OpenAI({ apiKey: 'x', baseURL: base, maxRetries: 0 });
-    return {
-      close: () => {},
-      async stream({ prompt = 'bench', signal, delays } = {}) {
-        const t0 = performance.now();
-        const stream = await client.chat.completions.create(
-          { model: MODEL, messages: messagesFor(prompt), stream: true },
-          { signal },
-        );
-        let firstMs = -1;
-        let chunks = 0;
-        let chars = 0;
-        for await (const chunk of stream) {
-          chunks++;
-          if (delays && chunk.x_emulator_sent_at) delays.push(wallNow() - chunk.x_emulator_sent_at);
-          const content = chunk.choices[0]?.delta?.content;
-          if (content) {
-            if (firstMs < 0) firstMs = performance.now() - t0;
-            chars += content.length;
-          }
-        }
-        return { chunks, chars, firstMs };
-      },
-    };
+  const feeder =
+    kind === 'parser'
+      ? await import('eventsource-parser').then(({ createParser }) => (onData) => {
+          const parser = createParser({ onEvent: (event) => onData(event.data) });
+          return (text) => parser.feed(text);
+        })
+      : lineSplitter;
+  return {
+    close,
+    async stream({ prompt = 'bench', signal, delays } = {}) {
+      const t0 = performance.now();
+      const res = await httpPost(agent, url, body(prompt), signal);
+      const s = tally(t0, delays);
+      const feed = feeder((data) => {
+        if (data !== '[DONE]') s.onChunk(JSON.parse(data));
+      });
+      res.setEncoding('utf8');
+      const ended = untilEnd(res);
+      res.on('data', feed);
+      await ended;
+      return { chunks: s.chunks, chars: s.chars, firstMs: s.firstMs };
+    },
+  };
+}
+
+/**
+ * A consumer of `kind` for the emulator at `base` (its GLM base URL). `stream(opts)` reads one
+ * answer and resolves with { chunks, chars, firstMs } where firstMs is request start → first
+ * content delta (raw: first body bytes). With `opts.delays` (an object with `push`), every chunk's
+ * delivery delay (receipt − x_emulator_sent_at, ms) is pushed onto it.
+ */
+export async function createConsumer(kind, base) {
+  if (kind === 'raw' || kind === 'lines' || kind === 'parser') {
+    return httpConsumer(kind, `${base}/chat/completions`);
   }
-  if (kind === 'exai') {
-    const { createClient, loadConfig } = await import(distModule('index.js'));
-    // The default (shared) transport, exactly as an application would use it.
-    const client = createClient('glm', {
-      apiKey: 'x',
-      baseURL: base,
-      config: loadConfig({ env: {}, dotenvDir: false }),
-    });
-    return {
-      close: () => {},
-      async stream({ prompt = 'bench', signal, delays, onChunk, onResult } = {}) {
-        const t0 = performance.now();
-        const stream = await client.chat.completions.create(
-          { model: MODEL, messages: messagesFor(prompt), stream: true },
-          { signal },
-        );
-        let firstMs = -1;
-        let chunks = 0;
-        for await (const chunk of stream) {
-          chunks++;
-          if (delays && chunk.x_emulator_sent_at) delays.push(wallNow() - chunk.x_emulator_sent_at);
-          if (firstMs < 0 && chunk.choices[0]?.delta?.content) firstMs = performance.now() - t0;
-          onChunk?.(chunk, chunks);
-        }
-        const result = await stream.finalResult();
-        if (result.error) throw new Error(`exai: ${result.error.message}`);
-        onResult?.(result);
-        return { chunks, chars: result.content.length, firstMs, metaChunks: result.metadata.chunks };
-      },
-    };
-  }
-  throw new Error(`unknown consumer kind "${kind}"`);
+  return libraryConsumer(kind, base);
 }

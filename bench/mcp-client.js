@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { onCleanup } from './children.js';
-import { MODEL, wallNow } from './consumers.js';
+import { MODEL, wallNow } from './common.js';
 
 const CALL_TIMEOUT_MS = 120_000;
 

@@ -1,11 +1,13 @@
-// `npm run bench`: the issue-9 benchmarks of exai against raw node:http, a bare SSE parser and
-// openai-node, on the emulator in a child process. Prints markdown tables and writes the same
-// figures, with the `ratios` object, to bench/results/latest.json.
-//   --quick        fewer repetitions and smaller sizes (a smoke check, < 45 s)
-//   --profile      also write bench/results/{exai,parser}-throughput.cpuprofile and
+// `npm run bench`: the issue-20 benchmarks of exai against baselines measured in the same run (raw
+// node:http bytes, a bare `\n\n` splitter, eventsource-parser, openai-node 6 and, on Node 24, the
+// Vercel AI SDK), on the emulator in a child process, each consumer in a process of its own. Prints
+// markdown tables and writes the same figures, with the `ratios` object, to the git-ignored
+// bench/results/latest.json.
+//   --quick        fewer repetitions and smaller sizes (a smoke check, < 50 s)
+//   --profile      also write bench/results/{exai,lines}-throughput.cpuprofile and
 //                  mcp-server.cpuprofile (`node --cpu-prof`) and summarise them
 //   --reps N       repetitions (default 5, quick 2)
-//   --only a,b     run only some scenarios: throughput, fanin, long, mcp (for development)
+//   --only a,b     run only some scenarios: throughput, node24, fanin, heap, long, mcp, startup
 // EXAI_BENCH_DIST=<dir> measures another build of the library (A/B of a proposed change).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -13,12 +15,17 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { profileThroughput, throughputAndFirstToken } from './burst.js';
 import { killAll, startEmulatorChild } from './children.js';
 import { KINDS } from './consumers.js';
+import { heapPerStream } from './heap.js';
+import { markdown } from './markdown.js';
 import { mcpRelay, profileMcpServer } from './mcp.js';
+import { node24Run } from './node24.js';
 import { summarizeByFile, summarizeProfile } from './profile.js';
-import { computeRatios, judge, markdown } from './report.js';
-import { fanIn, longAnswers, profileThroughput, throughputAndFirstToken } from './scenarios.js';
+import { computeExtras, computeRatios, judge } from './report.js';
+import { fanIn, longAnswers } from './scenarios.js';
+import { startupCost } from './startup.js';
 import { round } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -37,11 +44,13 @@ const { values: args } = parseArgs({
 const FULL = {
   reps: 5,
   warmups: 6,
-  throughputChunks: 20_000,
+  throughputChunks: 10_000,
   ttftChunks: 30,
   ttftRequests: 20,
   paceMs: 20,
   fanInStreams: [200, 1000],
+  fanInKinds: ['lines', 'parser', 'openai', 'exai'],
+  fanInReps: 5,
   fanInChunks: 60,
   rampMsPerStream: 0.2,
   fanInTimeoutMs: 60_000,
@@ -58,6 +67,10 @@ const FULL = {
   mcpBulkReps: 3,
   mcpWarmRounds: 3,
   profileStreams: 12,
+  heapStreams: 1000,
+  heapIdlePaceMs: 10_000,
+  heapReps: 3,
+  startupReps: 9,
 };
 
 const QUICK = {
@@ -71,23 +84,30 @@ const QUICK = {
   warmUpChunks: 1_000,
   warmUpStreams: 3,
   longSizesMB: [0.125, 0.25, 0.5],
-  longReps: 2,
+  longReps: 1,
   longMemoryReps: 1,
   mcpChunks: 40,
   mcpBulkChunks: 1_000,
   mcpBulkReps: 1,
   mcpWarmRounds: 1,
   profileStreams: 6,
+  fanInKinds: ['lines', 'exai'],
+  fanInReps: 1,
+  heapReps: 1,
+  startupReps: 3,
 };
 
 const cfg = { ...(args.quick ? QUICK : FULL) };
 if (args.reps) {
   cfg.reps = Math.max(1, Number.parseInt(args.reps, 10) || cfg.reps);
   cfg.longReps = cfg.reps;
+  cfg.fanInReps = cfg.reps;
 }
-const only = new Set((args.only ?? 'throughput,fanin,long,mcp').split(','));
+const SCENARIOS = ['throughput', 'node24', 'fanin', 'heap', 'long', 'mcp', 'startup'];
+const only = new Set((args.only ?? SCENARIOS.join(',')).split(','));
 // A hard ceiling: whatever happens, the run ends and its children die.
-const CEILING_MS = args.quick ? 60_000 : 20 * 60_000;
+// (A quick run takes about 30 s on an idle machine; the ceiling leaves room for a busy one.)
+const CEILING_MS = args.quick ? 120_000 : 20 * 60_000;
 
 const started = performance.now();
 const log = (msg) =>
@@ -140,6 +160,7 @@ async function main() {
     cpuModel: os.cpus()[0]?.model ?? 'unknown CPU',
     cpus: os.cpus().length,
     memoryGB: round(os.totalmem() / 2 ** 30, 1),
+    loadAverage: os.loadavg().map((l) => round(l, 2)),
     dist: process.env.EXAI_BENCH_DIST ?? 'dist',
     config: cfg,
   };
@@ -151,18 +172,22 @@ async function main() {
       Object.assign(report, await throughputAndFirstToken({ emulator, cfg, kinds: KINDS, log }));
       if (args.profile) {
         const file = await profileThroughput({ emulator, cfg, kind: 'exai', dir: RESULTS });
-        const parserFile = await profileThroughput({ emulator, cfg, kind: 'parser', dir: RESULTS });
+        const linesFile = await profileThroughput({ emulator, cfg, kind: 'lines', dir: RESULTS });
         report.profile = {
           file: 'bench/results/exai-throughput.cpuprofile',
           ...summarizeProfile(file, 20),
           byFile: summarizeByFile(file),
-          parser: { ...summarizeProfile(parserFile, 10), byFile: summarizeByFile(parserFile) },
+          lines: { ...summarizeProfile(linesFile, 10), byFile: summarizeByFile(linesFile) },
         };
         log('profiles written');
       }
     }
-    if (only.has('fanin'))
-      report.fanIn = await fanIn({ emulator, cfg, kinds: ['parser', 'openai', 'exai'], log });
+    if (only.has('node24')) {
+      report.node24 = await node24Run({ emulator, cfg, log });
+      if (!report.node24.throughput) log(report.node24.note);
+    }
+    if (only.has('fanin')) report.fanIn = await fanIn({ emulator, cfg, kinds: cfg.fanInKinds, log });
+    if (only.has('heap')) report.heap = await heapPerStream({ emulator, cfg, kinds: ['lines', 'exai'], log });
     if (only.has('long')) report.long = await longAnswers({ emulator, cfg, log });
     if (only.has('mcp')) {
       report.mcp = await mcpRelay({ emulator, cfg, cli: CLI, log });
@@ -179,17 +204,18 @@ async function main() {
   } finally {
     await emulator.close();
   }
-  const complete = ['throughput', 'fanin', 'long', 'mcp'].every((s) => only.has(s));
-  if (complete) {
-    report.ratios = computeRatios(report);
-    report.verdicts = judge(report.ratios);
-  }
+  // Last, with the emulator gone: fresh processes that only start up.
+  if (only.has('startup')) report.startup = await startupCost({ cfg, log });
+  const complete = SCENARIOS.every((s) => only.has(s));
+  // A partial run (--only) still gets the ratios it can compute (null for the rest).
+  report.ratios = computeRatios(report);
+  report.verdicts = judge(report.ratios);
+  report.extras = computeExtras(report);
   report.meta.durationS = round((performance.now() - started) / 1000, 1);
   const out = rounded(report);
   const file = complete ? 'latest.json' : 'partial.tmp.json';
   writeFileSync(`${RESULTS}/${file}`, `${JSON.stringify(out, null, 2)}\n`);
-  if (complete) process.stdout.write(`${markdown(out)}\n`);
-  else process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  process.stdout.write(`${markdown(out)}\n`);
   log(`done in ${report.meta.durationS} s → bench/results/${file}`);
 }
 

@@ -1,11 +1,12 @@
-// The library scenarios of issue 9: throughput, first token, fan-in and long answers. Each runs its
-// consumers interleaved (A B C D, A B C D, …) against one emulator child and keeps every run.
+// The library scenarios: answer shapes, fan-in and long answers (burst and first token are in
+// burst.js, the per-stream heap in heap.js). Each runs its consumers interleaved (A B C D, A B C D,
+// …) against one emulator child and keeps every run.
 import { emulatorAnswer, tokenize } from '../dist/emulator/index.js';
 import { startWorker } from './children.js';
-import { MODEL, messagesFor } from './consumers.js';
-import { median, medianOf } from './stats.js';
+import { MODEL, messagesFor } from './common.js';
+import { medianOf } from './stats.js';
 
-const JOB_TIMEOUT_MS = 120_000;
+export const JOB_TIMEOUT_MS = 120_000;
 
 /** The answer the emulator gives our request at `words`: its chunk count (1 token a chunk) and size. */
 export function answerShape(words, prompt = 'bench') {
@@ -33,112 +34,13 @@ export function wordsForBytes(bytes) {
   return answerShape(Math.max(1, Math.round((bytes * sample.words) / sample.bytes)));
 }
 
-async function withWorker(execArgv, fn) {
+export async function withWorker(execArgv, fn) {
   const worker = await startWorker(execArgv);
   try {
     return await fn(worker);
   } finally {
     await worker.close();
   }
-}
-
-/** Throughput and first token share warmed workers, one per consumer kind. */
-export async function throughputAndFirstToken({ emulator, cfg, kinds, log }) {
-  const shape = wordsForChunks(cfg.throughputChunks);
-  const ttftShape = wordsForChunks(cfg.ttftChunks);
-  const workers = {};
-  try {
-    for (const kind of kinds) workers[kind] = await startWorker(['--expose-gc']);
-    const job = (kind, extra) => ({ kind, base: emulator.glm, timeoutMs: JOB_TIMEOUT_MS, ...extra });
-
-    await emulator.setOptions({ paceMs: 0, words: shape.words, tokensPerChunk: 1, timestamps: false });
-    for (let w = 0; w < cfg.warmups; w++) {
-      for (const kind of kinds) await workers[kind].call(job(kind, { type: 'throughput' }), JOB_TIMEOUT_MS);
-    }
-    const runs = Object.fromEntries(kinds.map((k) => [k, []]));
-    for (let rep = 0; rep < cfg.reps; rep++) {
-      for (const kind of kinds) {
-        const r = await workers[kind].call(job(kind, { type: 'throughput' }), JOB_TIMEOUT_MS);
-        // The raw reader does not parse, so it is billed per chunk of the same stream.
-        const chunks = kind === 'raw' ? shape.chunks : r.chunks;
-        if (kind !== 'raw' && r.chunks !== shape.chunks) {
-          throw new Error(`${kind}: ${r.chunks} chunks, expected ${shape.chunks}`);
-        }
-        runs[kind].push({ cpuUsPerChunk: r.cpuUs / chunks, wallMs: r.wallMs, chunks, bytes: r.bytes });
-      }
-      log(`throughput rep ${rep + 1}/${cfg.reps}`);
-    }
-    // The same stream right after a forced full GC: V8 has dropped type feedback and optimized code
-    // tied to collected objects, so this measures recompilation as much as streaming (informative;
-    // the ratios use the steady figures above).
-    const coldRuns = Object.fromEntries(kinds.map((k) => [k, []]));
-    for (let rep = 0; rep < cfg.reps; rep++) {
-      for (const kind of kinds) {
-        const r = await workers[kind].call(job(kind, { type: 'throughput', fullGc: true }), JOB_TIMEOUT_MS);
-        if (kind !== 'raw' && r.chunks !== shape.chunks) {
-          throw new Error(`${kind}: ${r.chunks} chunks after a full GC, expected ${shape.chunks}`);
-        }
-        coldRuns[kind].push(r.cpuUs / (kind === 'raw' ? shape.chunks : r.chunks));
-      }
-    }
-    log('throughput after full GC done');
-    const throughput = {
-      chunks: shape.chunks,
-      contentChars: shape.chars,
-      charsPerChunk: shape.chars / (shape.chunks - 1),
-      wireBytes: runs.raw?.[0]?.bytes ?? null,
-      consumers: Object.fromEntries(
-        kinds.map((k) => [
-          k,
-          {
-            cpuUsPerChunk: medianOf(runs[k], (r) => r.cpuUsPerChunk),
-            wallMs: medianOf(runs[k], (r) => r.wallMs),
-            runs: runs[k],
-            afterFullGc: { cpuUsPerChunk: median(coldRuns[k]), runs: coldRuns[k] },
-          },
-        ]),
-      ),
-    };
-
-    await emulator.setOptions({ paceMs: 0, words: ttftShape.words });
-    const ttftRuns = Object.fromEntries(kinds.map((k) => [k, []]));
-    for (let rep = 0; rep < cfg.reps; rep++) {
-      for (const kind of kinds) {
-        const r = await workers[kind].call(
-          job(kind, { type: 'firstToken', n: cfg.ttftRequests }),
-          JOB_TIMEOUT_MS,
-        );
-        ttftRuns[kind].push(median(r.firstMs));
-      }
-    }
-    const firstToken = {
-      requestsPerRun: cfg.ttftRequests,
-      chunks: ttftShape.chunks,
-      consumers: Object.fromEntries(kinds.map((k) => [k, { ms: median(ttftRuns[k]), runs: ttftRuns[k] }])),
-    };
-    log('first token done');
-    return { throughput, firstToken };
-  } finally {
-    await Promise.all(Object.values(workers).map((w) => w.close()));
-  }
-}
-
-/** `node --cpu-prof` of one consumer kind on the throughput stream; returns the profile's path. */
-export async function profileThroughput({ emulator, cfg, kind, dir }) {
-  const shape = wordsForChunks(cfg.throughputChunks);
-  const name = `${kind}-throughput.cpuprofile`;
-  await emulator.setOptions({ paceMs: 0, words: shape.words, tokensPerChunk: 1, timestamps: false });
-  const flags = ['--cpu-prof', '--cpu-prof-interval', '200', '--cpu-prof-dir', dir, '--cpu-prof-name', name];
-  await withWorker(flags, async (worker) => {
-    // Enough streams that module loading and JIT warm-up are a small share of the profile.
-    for (let i = 0; i < cfg.profileStreams; i++) {
-      await worker.call(
-        { type: 'throughput', kind, base: emulator.glm, timeoutMs: JOB_TIMEOUT_MS },
-        JOB_TIMEOUT_MS,
-      );
-    }
-  });
-  return `${dir}/${name}`;
 }
 
 /** Fan-in: for each stream count, every kind in a fresh (warmed) process per repetition. */
@@ -149,7 +51,7 @@ export async function fanIn({ emulator, cfg, kinds, log }) {
   for (const streams of cfg.fanInStreams) {
     const rampMs = Math.max(cfg.paceMs, streams * cfg.rampMsPerStream);
     const runs = Object.fromEntries(kinds.map((k) => [k, []]));
-    for (let rep = 0; rep < cfg.reps; rep++) {
+    for (let rep = 0; rep < cfg.fanInReps; rep++) {
       for (const kind of kinds) {
         const r = await withWorker([], async (worker) => {
           await emulator.setOptions({ paceMs: 0, words: warm.words, timestamps: true });

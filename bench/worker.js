@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { getHeapStatistics } from 'node:v8';
 import { createConsumer } from './consumers.js';
+import { idleHeap, settle } from './heap-job.js';
 import { summarize } from './stats.js';
 
 let consumer;
@@ -133,14 +134,6 @@ async function fanIn(job) {
   };
 }
 
-/** Lets pending callbacks and promise jobs finish, then collects (a few rounds: weak refs, finalizers). */
-async function settle(gc) {
-  for (let i = 0; i < 3; i++) {
-    await new Promise((resolve) => setImmediate(resolve));
-    gc?.();
-  }
-}
-
 /**
  * One long answer through the exai path in a fresh process. mode 'time': wall/CPU time, peak RSS
  * growth (kernel high-water mark) and peak heap growth (sampled). mode 'memory' (--expose-gc): the
@@ -201,7 +194,12 @@ async function longAnswer(job) {
   };
 }
 
-const JOBS = { warmUp, throughput, firstToken, fanIn, longAnswer };
+/** Open, idle-paced streams: live heap per stream (bench/heap-job.js). */
+async function heap(job) {
+  return idleHeap(await consumerFor(job.kind, job.base), job);
+}
+
+const JOBS = { warmUp, throughput, firstToken, fanIn, longAnswer, heap };
 
 process.on('message', async ({ id, job }) => {
   if (job.type === 'exit') {

@@ -1,6 +1,6 @@
 // The one seam for upstream HTTP: node:http/https with keep-alive agents and the standard proxy variables.
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
 import { getProxyForUrl } from 'proxy-from-env';
 
 export interface HttpRequest {
@@ -30,13 +30,22 @@ export interface TransportOptions {
   maxSockets?: number;
 }
 
+/** node:https, loaded synchronously on first use (process.getBuiltinModule: Node 20.16+). */
+const httpsModule = (): typeof https => process.getBuiltinModule('node:https');
+
 export function createTransport(options: TransportOptions = {}): Transport {
   const agentOptions = {
     keepAlive: true,
     maxSockets: options.maxSockets ?? Number.POSITIVE_INFINITY,
     scheduling: 'lifo' as const,
   };
-  const direct = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
+  // node:https (and with it tls and crypto: about 1 MB and several ms of a cold start) is loaded on
+  // the first https request, so `import('exai')` and CLI start-up without one do not pay for it.
+  const direct: { http: http.Agent; https?: https.Agent } = { http: new http.Agent(agentOptions) };
+  const httpsAgent = () => {
+    direct.https ??= new (httpsModule().Agent)(agentOptions);
+    return direct.https;
+  };
   // Proxy agents are loaded only when a proxy applies: most processes never need them (~10 MB).
   const proxied = new Map<string, Promise<http.Agent>>();
 
@@ -50,7 +59,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
       proxyByOrigin.set(url.origin, proxy);
     }
     const secure = url.protocol === 'https:';
-    if (!proxy) return secure ? direct.https : direct.http;
+    if (!proxy) return secure ? httpsAgent() : direct.http;
     const key = `${secure ? 'https' : 'http'} ${proxy}`;
     let agent = proxied.get(key);
     if (!agent) {
@@ -63,7 +72,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
   };
 
   const send = (url: URL, agent: http.Agent, req: HttpRequest): Promise<HttpResponse> => {
-    const lib = url.protocol === 'https:' ? https : http;
+    const lib = url.protocol === 'https:' ? httpsModule() : http;
     const body = Buffer.from(req.body, 'utf8');
     const { signal } = req;
     return new Promise<HttpResponse>((resolve, reject) => {
@@ -98,7 +107,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
     },
     close() {
       direct.http.destroy();
-      direct.https.destroy();
+      direct.https?.destroy();
       for (const agent of proxied.values())
         agent.then(
           (a) => a.destroy(),
