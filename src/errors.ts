@@ -154,9 +154,3 @@ export class AbortError extends ExaiError {
 export function abortReason(signal: AbortSignal): ExaiError {
   return signal.reason instanceof ExaiError ? signal.reason : new AbortError();
 }
-
-/** Errors that deserve another attempt when they happen before the first token. */
-export function isRetryable(error: unknown): boolean {
-  if (error instanceof APIError) return error.retryable;
-  return error instanceof ConnectionError || error instanceof TimeoutError || error instanceof StreamError;
-}
