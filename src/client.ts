@@ -15,7 +15,7 @@ import { PROVIDERS } from './providers/index.js';
 import { sharedTransport, type Transport } from './providers/transport.js';
 import { checkRequest } from './request-checks.js';
 import type { BackoffOptions } from './streaming/retry.js';
-import { type RunOptions, runChat } from './streaming/runner.js';
+import { ChatRun, type RunOptions, runChat } from './streaming/runner.js';
 import { ChatStream } from './streaming/stream.js';
 import type {
   ChatCompletion,
@@ -125,7 +125,6 @@ export function createClient(provider: ProviderName, options: ClientOptions = {}
       userAgent: `exai/${VERSION} node/${process.versions.node}`,
       logger,
       signal,
-      onChunk: () => {},
     };
   };
 
@@ -137,36 +136,18 @@ export function createClient(provider: ProviderName, options: ClientOptions = {}
 
   /** Resolves once the provider has answered (or the run ended), like openai-node's `create`. */
   function createStream(params: ChatCompletionCreateParams, request: RequestOptions): Promise<ChatStream> {
-    const run = prepare(params, undefined);
-    // The stream's controller is the run's own: abort() and the caller's signal cancel the run,
-    // and the total deadline aborts it too (stream.signal says which, by its reason).
-    const controller = new AbortController();
-    const outer = request.signal;
-    const onOuterAbort = () => controller.abort(outer?.reason);
-    if (outer?.aborted) onOuterAbort();
-    else outer?.addEventListener('abort', onOuterAbort, { once: true });
-    return new Promise((resolve, reject) => {
-      let opened = false;
-      const stream: ChatStream = new ChatStream((hooks) => {
-        // Filled in place: spreading a 20-field options object costs more than the rest of the setup.
-        run.onChunk = hooks.onChunk;
-        run.needsDrain = hooks.needsDrain;
-        run.whenDrained = hooks.whenDrained;
-        run.controller = controller;
-        run.onOpen = () => {
-          opened = true;
-          resolve(stream);
-        };
-        const running = runChat(run);
-        running.then(
-          () => resolve(stream),
-          (error) => (opened ? undefined : reject(error)),
-        );
-        // An app-wide signal outlives many streams: do not leave a listener per stream on it.
-        running.finally(() => outer?.removeEventListener('abort', onOuterAbort)).catch(() => {});
-        return running;
-      }, controller);
-    });
+    const run = prepare(params, request.signal);
+    // The stream is the run's sink, and the run is what the stream's abort() and signal act on:
+    // abort() and the caller's signal cancel it, and so does the total deadline (the signal's
+    // reason says which).
+    const stream = new ChatStream();
+    // Filled in place: spreading a 20-field options object costs more than the rest of the setup.
+    run.sink = stream;
+    const chatRun = new ChatRun(run);
+    stream.follow(chatRun);
+    const opened = stream.opened();
+    void chatRun.execute();
+    return opened;
   }
 
   return { provider, config: providerConfig, chat: { completions: { create } as ChatCompletions } };

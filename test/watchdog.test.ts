@@ -5,7 +5,7 @@ import { type Expiry, Watchdog } from '../src/streaming/watchdog.js';
 
 function watched(firstTokenMs: number, idleMs: number, graceMs = 1000) {
   const expired: Expiry[] = [];
-  const w = new Watchdog(firstTokenMs, idleMs, graceMs, (what) => expired.push(what));
+  const w = new Watchdog(firstTokenMs, idleMs, graceMs, { expired: (what) => expired.push(what) });
   return { w, expired };
 }
 
@@ -38,8 +38,10 @@ describe('Watchdog', () => {
   it('does not count a pause (the consumer is behind) as the provider going silent', async () => {
     const idleMs = 200;
     let expiredAt = 0;
-    const w = new Watchdog(10_000, idleMs, 1000, () => {
-      expiredAt = performance.now();
+    const w = new Watchdog(10_000, idleMs, 1000, {
+      expired: () => {
+        expiredAt = performance.now();
+      },
     });
     w.chunks();
     w.pause();

@@ -1,265 +1,250 @@
-// One HTTP attempt against a provider: streaming (SSE, with first-token and idle watchdog) or not.
-// Every token is handed to the run's `deliver` as soon as it is decoded.
-import type { ProviderConfig, Timeouts } from '../config/index.js';
-import { AbortError, abortReason, ConnectionError, ExaiError, StreamError, TimeoutError } from '../errors.js';
+// One streaming attempt against a provider: SSE with first-token and idle watchdog. Every token is
+// handed to the run's `deliver` as soon as it is decoded.
+import { AbortError, ExaiError, StreamError, TimeoutError } from '../errors.js';
 import { newChunkState } from '../providers/normalize.js';
-import { type Completion, errorFromFrame, isErrorFrame, type Provider } from '../providers/provider.js';
-import type { Transport } from '../providers/transport.js';
+import { errorFromFrame, isErrorFrame, type Provider } from '../providers/provider.js';
+import type { HttpResponse, RequestHandle } from '../providers/transport.js';
 import type { ChatCompletionChunk } from '../types.js';
-import { readBody, readText, untilDrainedOrAborted } from './body.js';
-import { createSseDecoder } from './sse.js';
-import { Watchdog } from './watchdog.js';
+import { BodyReader, type BodySink, readText, untilDrainedOrAborted } from './body.js';
+import {
+  type AttemptContext,
+  AttemptError,
+  closedReason,
+  mapNetworkError,
+  open,
+  parseCompletion,
+  type StreamOutcome,
+} from './request.js';
+import { createSseDecoder, type SseCallbacks, type SseDecoder } from './sse.js';
+import { type Expiry, Watchdog, type WatchdogOwner } from './watchdog.js';
 
-export interface AttemptContext {
-  provider: Provider;
-  config: ProviderConfig;
-  transport: Transport;
-  timeouts: Timeouts;
-  userAgent: string;
-  /** Aborts when the caller cancels or the total deadline passes; its reason says which. */
-  signal: AbortSignal;
-  /** Receives every decoded chunk; returns false to stop reading (output limit reached). */
-  deliver(chunk: ChatCompletionChunk): boolean;
-  /** Resolves when the consumer has room again (backpressure). */
-  whenDrained(): Promise<void>;
-  needsDrain(): boolean;
-  /** Called once an attempt is answered with 200. */
-  onOpen(): void;
-}
+/**
+ * One streaming request, as one object: it is the body's sink, the SSE decoder's callbacks, the
+ * watchdog's owner and the transport's request handle, so an attempt allocates no closures of its
+ * own. `run()` resolves when the stream completed and rejects with an AttemptError otherwise.
+ */
+export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, RequestHandle {
+  private received = 0;
+  private finishReason: string | null = null;
+  private stop = false;
+  private fault: unknown;
+  private tokens = 0;
+  private res: HttpResponse | undefined;
+  private request: { destroy(reason?: Error): unknown } | undefined;
+  /** Why we closed this attempt (a deadline), when we did. */
+  closedWith: unknown;
+  /** Settled (resolve or reject called). */
+  private over = false;
+  private resolve: ((outcome: StreamOutcome) => void) | undefined;
+  private reject: ((error: unknown) => void) | undefined;
+  private readonly chunkState = newChunkState();
+  private readonly watchdog: Watchdog;
+  private readonly decoder: SseDecoder;
 
-export type StreamOutcome =
-  | { kind: 'complete'; finishReason: string }
-  | { kind: 'stopped' }
-  | { kind: 'not-streamed'; completion: Completion };
-
-const ERROR_BODY_LIMIT = 64 * 1024;
-
-/** Failure of a streaming attempt, with how many tokens it had delivered before failing. */
-export class AttemptError extends Error {
-  constructor(
-    readonly error: unknown,
-    readonly tokens: number,
-  ) {
-    super(error instanceof Error ? error.message : String(error));
+  constructor(private readonly ctx: AttemptContext) {
+    const { firstTokenMs, idleMs } = ctx.timeouts;
+    this.watchdog = new Watchdog(firstTokenMs, idleMs, DONE_GRACE_MS, this);
+    this.decoder = createSseDecoder(this);
   }
-}
 
-function headers(ctx: AttemptContext, stream: boolean): Record<string, string> {
-  return {
-    authorization: `Bearer ${ctx.config.apiKey ?? ''}`,
-    'content-type': 'application/json',
-    accept: stream ? 'text/event-stream' : 'application/json',
-    'user-agent': ctx.userAgent,
-  };
-}
-
-/** Sends the request; non-2xx answers become the provider's APIError. */
-async function open(
-  ctx: AttemptContext,
-  body: Record<string, unknown>,
-  stream: boolean,
-  signal: AbortSignal,
-) {
-  const url = `${ctx.config.baseURL}/chat/completions`;
-  let res: Awaited<ReturnType<Transport['request']>>;
-  try {
-    res = await ctx.transport.request({
-      url,
-      headers: headers(ctx, stream),
-      body: JSON.stringify(body),
-      signal,
+  /** Sends `body` (not kept: the request outlives it) and reads the stream. */
+  run(body: Record<string, unknown>): Promise<StreamOutcome> {
+    const { ctx } = this;
+    if (ctx.signal.aborted) {
+      this.watchdog.stop();
+      return Promise.reject(new AttemptError(ctx.signal.reason ?? new AbortError(), 0));
+    }
+    // One promise for the attempt, settled by the body reader's end: no chain of them per stream.
+    const done = new Promise<StreamOutcome>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
     });
-  } catch (error) {
-    throw mapNetworkError(ctx, error, signal);
-  }
-  if (res.status < 200 || res.status >= 300) {
-    const text = await readText(res.body, ERROR_BODY_LIMIT).catch(() => '');
-    throw ctx.provider.apiError(res.status, text, res.headers, ctx.config.baseURL);
-  }
-  return res;
-}
-
-function mapNetworkError(ctx: AttemptContext, error: unknown, signal: AbortSignal): unknown {
-  if (signal.aborted) return abortReason(signal);
-  if (error instanceof ExaiError) return error;
-  const e = error as NodeJS.ErrnoException;
-  const what =
-    e.code === 'ECONNRESET' || e.message === 'aborted' ? 'connection closed by the server' : e.message;
-  return new ConnectionError(
-    ctx.provider.name,
-    `${what}${e.code && e.code !== 'ECONNRESET' ? ` (${e.code})` : ''}`,
-    {
-      cause: error,
-    },
-  );
-}
-
-/** A non-streaming request: the whole completion in one JSON body. */
-export async function completeOnce(ctx: AttemptContext, body: Record<string, unknown>): Promise<Completion> {
-  const res = await open(ctx, body, false, ctx.signal);
-  ctx.onOpen();
-  try {
-    const text = await readText(res.body, Number.POSITIVE_INFINITY);
-    return parseCompletion(ctx, text, res.headers);
-  } catch (error) {
-    throw mapNetworkError(ctx, error, ctx.signal);
-  }
-}
-
-function parseCompletion(
-  ctx: AttemptContext,
-  text: string,
-  headers: Record<string, string | string[] | undefined>,
-): Completion {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new StreamError(
-      ctx.provider.name,
-      'malformed',
-      `unreadable completion body: ${(error as Error).message}`,
+    open(ctx, body, true, this).then(
+      (res) => this.opened(res),
+      (error: unknown) => this.fail(error),
     );
+    return done;
   }
-  // GLM has been seen answering HTTP 200 with an error body instead of a completion.
-  const frame =
-    typeof raw === 'object' && raw !== null && 'error' in raw ? ctx.provider.normalizeChunk(raw) : undefined;
-  if (frame && isErrorFrame(frame)) throw errorFromFrame(ctx.provider.name, frame, headers);
-  let completion: Completion;
-  try {
-    completion = ctx.provider.normalizeCompletion(raw);
-  } catch (error) {
-    throw new StreamError(
-      ctx.provider.name,
-      'malformed',
-      `unreadable completion body: ${(error as Error).message}`,
-    );
+
+  /** RequestHandle: the transport's outgoing request, closed at once if the run or a deadline ended already. */
+  attach(request: { destroy(reason?: Error): unknown }): void {
+    this.request = request;
+    if (this.ctx.signal.aborted) request.destroy(this.ctx.signal.reason);
+    else if (this.closedWith !== undefined) request.destroy(this.closedWith as Error);
   }
-  // GLM's `network_error` finish: the inference failed, as an error frame would say.
-  if (completion.failure) throw errorFromFrame(ctx.provider.name, { error: completion.failure }, headers);
-  return completion;
-}
 
-/** A streaming request. Resolves when the stream completed; rejects with an AttemptError otherwise. */
-export async function streamOnce(
-  ctx: AttemptContext,
-  body: Record<string, unknown>,
-  transform?: (chunk: ChatCompletionChunk) => void,
-): Promise<StreamOutcome> {
-  const attempt = new AbortController();
-  const onOuterAbort = () => attempt.abort(ctx.signal.reason);
-  if (ctx.signal.aborted) throw new AttemptError(ctx.signal.reason ?? new AbortError(), 0);
-  ctx.signal.addEventListener('abort', onOuterAbort, { once: true });
+  /** The run was aborted (its signal says why): close the request, as the signal's listener would. */
+  cancel(): void {
+    this.request?.destroy(this.ctx.signal.reason);
+  }
 
-  let received = 0;
-  let finishReason: string | null = null;
-  let stop = false;
-  let fault: unknown;
-  let tokens = 0;
-  let res: Awaited<ReturnType<typeof open>> | undefined;
-  const chunkState = newChunkState();
-  const { firstTokenMs, idleMs } = ctx.timeouts;
-  const watchdog = new Watchdog(firstTokenMs, idleMs, DONE_GRACE_MS, (what) => {
+  /** WatchdogOwner: a deadline passed. */
+  expired(what: Expiry): void {
     // [DONE] came but the body never ended: close the connection ourselves.
-    if (what === 'grace') res?.body.destroy();
-    else attempt.abort(new TimeoutError(ctx.provider.name, what, what === 'idle' ? idleMs : firstTokenMs));
-  });
-
-  // Once the finish chunk is in, the answer is complete: whatever follows cannot spoil it.
-  const setFault = (error: ExaiError) => {
-    if (finishReason !== null) {
-      watchdog.finish();
-      watchdog.awaitEnd();
-    } else fault ??= error;
-  };
-  const onData = (data: string) => {
-    if (stop || fault || watchdog.done) return;
-    if (data === '[DONE]') {
-      watchdog.finish();
-      // The body nearly always ends in the same read; the grace timer is armed only if it did not.
-      queueMicrotask(() => {
-        if (!res?.body.complete) watchdog.awaitEnd();
-      });
+    if (what === 'grace') {
+      this.res?.body.destroy();
       return;
     }
-    let parsed: ReturnType<Provider['normalizeChunk']>;
-    try {
-      parsed = ctx.provider.normalizeChunk(JSON.parse(data), chunkState);
-    } catch (error) {
-      return setFault(
-        new StreamError(ctx.provider.name, 'malformed', `unreadable chunk (${(error as Error).message})`),
-      );
-    }
-    if (isErrorFrame(parsed)) return setFault(errorFromFrame(ctx.provider.name, parsed, res?.headers));
-    received++;
-    transform?.(parsed);
-    for (const c of parsed.choices) if (c.finish_reason) finishReason = c.finish_reason;
-    if (hasToken(parsed)) tokens++;
-    if (!ctx.deliver(parsed)) stop = true;
-  };
-  const decoder = createSseDecoder({
-    onData,
-    onError: (e) => setFault(new StreamError(ctx.provider.name, 'malformed', e.message)),
-  });
-  const incomplete = () =>
-    new StreamError(ctx.provider.name, 'incomplete', 'the stream ended before the answer was finished');
+    const ms = what === 'idle' ? this.ctx.timeouts.idleMs : this.ctx.timeouts.firstTokenMs;
+    this.closedWith ??= new TimeoutError(this.ctx.provider.name, what, ms);
+    this.request?.destroy(this.closedWith as Error);
+  }
 
-  try {
-    res = await open(ctx, body, true, attempt.signal);
+  private opened(res: HttpResponse): void {
+    const { ctx } = this;
+    this.res = res;
+    if (this.closedWith !== undefined) {
+      this.fail(this.closedWith);
+      return;
+    }
     const type = String(res.headers['content-type'] ?? '');
     if (!type.includes('text/event-stream')) {
       // A gateway that ignores `stream: true` answers with the whole completion as JSON.
       if (type.includes('json')) {
         ctx.onOpen();
-        const text = await readText(res.body, Number.POSITIVE_INFINITY);
-        return { kind: 'not-streamed', completion: parseCompletion(ctx, text, res.headers) };
+        readText(res.body, Number.POSITIVE_INFINITY)
+          .then((text) =>
+            this.settle({ kind: 'not-streamed', completion: parseCompletion(ctx, text, res.headers) }),
+          )
+          .catch((error: unknown) => this.fail(error));
+        return;
       }
       res.body.destroy();
-      throw new StreamError(
-        ctx.provider.name,
-        'bad-content-type',
-        `expected text/event-stream, got "${type}"`,
+      this.fail(
+        new StreamError(ctx.provider.name, 'bad-content-type', `expected text/event-stream, got "${type}"`),
       );
+      return;
     }
     ctx.onOpen();
-    await readBody(
-      res.body,
-      (buf) => {
-        const before = received;
-        const first = tokens === 0;
-        decoder.push(buf);
-        // Every chunk of one read arrived at the same moment: one clock read per read.
-        if (received !== before) watchdog.chunks();
-        if (stop || fault || (watchdog.done && finishReason === null)) return false;
-        // The first token reaches the consumer before the rest of its burst is parsed.
-        return first && tokens > 0 ? 'yield' : true;
-      },
-      () => {
-        if (!ctx.needsDrain()) return undefined;
-        watchdog.pause();
-        return untilDrainedOrAborted(ctx.whenDrained, attempt.signal).then(() => watchdog.resume());
-      },
-    );
-    if (!stop && !fault) decoder.end();
-    if (stop) return { kind: 'stopped' };
+    new BodyReader(res.body, this).start();
+  }
+
+  /** BodySink: the body ended (or we stopped reading it), or the connection broke. */
+  onEnd(error?: unknown): void {
+    if (error !== undefined) {
+      this.fail(error);
+      return;
+    }
+    let outcome: StreamOutcome;
+    try {
+      outcome = this.atEnd();
+    } catch (failure) {
+      this.fail(failure);
+      return;
+    }
+    this.settle(outcome);
+  }
+
+  /** How the attempt ends when the body ended (or we stopped reading it). */
+  private atEnd(): StreamOutcome {
+    if (!this.stop && !this.fault) this.decoder.end();
+    if (this.stop) return { kind: 'stopped' };
     // A finish_reason makes the answer complete, [DONE] or not; without one the stream was cut.
-    if (finishReason !== null) return { kind: 'complete', finishReason };
-    throw fault ?? incomplete();
-  } catch (error) {
+    if (this.finishReason !== null) return { kind: 'complete', finishReason: this.finishReason };
+    throw (
+      this.fault ??
+      new StreamError(this.ctx.provider.name, 'incomplete', 'the stream ended before the answer was finished')
+    );
+  }
+
+  private settle(outcome: StreamOutcome): void {
+    if (this.over) return;
+    this.over = true;
+    this.cleanUp();
+    this.resolve?.(outcome);
+  }
+
+  private fail(error: unknown): void {
+    if (this.over) return;
+    this.over = true;
+    this.cleanUp();
     // The connection dropped (or was closed by us) after the finish chunk: the answer is complete.
-    if (finishReason !== null && !stop) return { kind: 'complete', finishReason };
+    if (this.finishReason !== null && !this.stop) {
+      this.resolve?.({ kind: 'complete', finishReason: this.finishReason });
+      return;
+    }
+    const closed = closedReason(this.ctx, this);
     const mapped =
-      error instanceof ExaiError && !attempt.signal.aborted
-        ? error
-        : mapNetworkError(ctx, error, attempt.signal);
-    throw new AttemptError(mapped, tokens);
-  } finally {
-    watchdog.stop();
-    ctx.signal.removeEventListener('abort', onOuterAbort);
+      error instanceof ExaiError && closed === undefined ? error : mapNetworkError(this.ctx, error, closed);
+    this.reject?.(new AttemptError(mapped, this.tokens));
+  }
+
+  private cleanUp(): void {
+    this.watchdog.stop();
     // Anything but a fully read body leaves the socket in an unknown state: close it.
-    if (res && !res.body.complete) res.body.destroy();
+    if (this.res && !this.res.body.complete) this.res.body.destroy();
+  }
+
+  /** BodySink: one network read. */
+  onRead(buf: Buffer): boolean | 'yield' {
+    const before = this.received;
+    const first = this.tokens === 0;
+    this.decoder.push(buf);
+    // Every chunk of one read arrived at the same moment: one clock read per read.
+    if (this.received !== before) this.watchdog.chunks();
+    if (this.stop || this.fault || (this.watchdog.done && this.finishReason === null)) return false;
+    // The first token reaches the consumer before the rest of its burst is parsed.
+    return first && this.tokens > 0 ? 'yield' : true;
+  }
+
+  /** BodySink: a promise while the consumer is behind; the silence meanwhile is not the provider's. */
+  drain(): Promise<void> | undefined {
+    const { ctx, watchdog } = this;
+    if (!ctx.needsDrain()) return undefined;
+    watchdog.pause();
+    return untilDrainedOrAborted(() => ctx.whenDrained(), ctx.signal).then(() => watchdog.resume());
+  }
+
+  /** Once the finish chunk is in, the answer is complete: whatever follows cannot spoil it. */
+  private setFault(error: ExaiError): void {
+    if (this.finishReason !== null) {
+      this.watchdog.finish();
+      this.watchdog.awaitEnd();
+    } else this.fault ??= error;
+  }
+
+  /** SseCallbacks: one event's data. */
+  onData(data: string): void {
+    if (this.stop || this.fault || this.watchdog.done) return;
+    const { ctx } = this;
+    if (data === '[DONE]') {
+      this.watchdog.finish();
+      // The body nearly always ends in the same read; the grace timer is armed only if it did not.
+      void Promise.resolve(this).then(graceIfOpen);
+      return;
+    }
+    let parsed: ReturnType<Provider['normalizeChunk']>;
+    try {
+      parsed = ctx.provider.normalizeChunk(JSON.parse(data), this.chunkState);
+    } catch (error) {
+      this.setFault(
+        new StreamError(ctx.provider.name, 'malformed', `unreadable chunk (${(error as Error).message})`),
+      );
+      return;
+    }
+    if (isErrorFrame(parsed)) {
+      this.setFault(errorFromFrame(ctx.provider.name, parsed, this.res?.headers));
+      return;
+    }
+    this.received++;
+    ctx.transform(parsed);
+    for (const c of parsed.choices) if (c.finish_reason) this.finishReason = c.finish_reason;
+    if (hasToken(parsed)) this.tokens++;
+    if (!ctx.deliver(parsed)) this.stop = true;
+  }
+
+  /** SseCallbacks: the framing failed (an event outgrew its cap). */
+  onError(error: { message: string }): void {
+    this.setFault(new StreamError(this.ctx.provider.name, 'malformed', error.message));
+  }
+
+  /** @internal After [DONE]: the grace timer, unless the body ended in the same read. */
+  static graceIfOpen(a: StreamAttempt): void {
+    if (!a.res?.body.complete) a.watchdog.awaitEnd();
   }
 }
+
+const graceIfOpen = StreamAttempt.graceIfOpen;
 
 /** How long to wait for the body to end after [DONE] before closing the connection ourselves. */
 const DONE_GRACE_MS = 1000;

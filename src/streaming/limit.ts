@@ -10,10 +10,10 @@ export class OutputLimit {
   /** True once the answer has been cut. */
   reached = false;
 
-  /** @param sizeSoFar the exact UTF-8 size of the output delivered so far (called at most once). */
+  /** @param delivered the output so far, whose exact UTF-8 size is taken at most once. */
   constructor(
     readonly maxBytes: number,
-    private readonly sizeSoFar: () => number,
+    private readonly delivered: { readonly content: string; readonly reasoning: string },
   ) {}
 
   /** Trims `chunk` in place (before it is delivered) so that content plus reasoning fit the limit. */
@@ -29,7 +29,7 @@ export class OutputLimit {
         this.bound += 3 * units;
         return;
       }
-      this.bytes = this.sizeSoFar();
+      this.bytes = Buffer.byteLength(this.delivered.content) + Buffer.byteLength(this.delivered.reasoning);
     }
     if (delta.reasoning_content) this.take(delta, 'reasoning_content', delta.reasoning_content);
     if (delta.content) this.take(delta, 'content', delta.content);

@@ -1,38 +1,83 @@
 // ChatStream: what `create({ stream: true })` returns. An async iterable of chunks (read once),
-// plus `finalResult()`, which works with or without iterating.
+// plus `finalResult()`, which works with or without iterating. It is its run's sink.
 import { AbortError } from '../errors.js';
 import type { ChatCompletionChunk, ChatResult } from '../types.js';
 import { ChunkQueue } from './queue.js';
-import type { RunOutcome } from './runner.js';
+import type { RunSettled, RunSink } from './runner.js';
 
-export interface StreamHooks {
-  onChunk(chunk: ChatCompletionChunk): void;
-  needsDrain(): boolean;
-  whenDrained(): Promise<void>;
-}
-
-export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
+export class ChatStream implements AsyncIterable<ChatCompletionChunk>, RunSink {
   private readonly queue: ChunkQueue<ChatCompletionChunk>;
-  private readonly outcome: Promise<RunOutcome>;
   private iterating = false;
+  private settled: RunSettled | undefined;
+  /** finalResult() callers waiting for the run to end (none in most streams). */
+  private waiting: { resolve(r: ChatResult): void; reject(e: unknown): void }[] | undefined;
+  /** Told once when the stream opened (`create` resolves then), or when the run failed first. */
+  private opening: { resolve(s: ChatStream): void; reject(e: unknown): void } | undefined;
 
-  /** @param start begins the run with the hooks that feed this stream. */
-  constructor(
-    start: (hooks: StreamHooks) => Promise<RunOutcome>,
-    private readonly controller: AbortController,
-    highWaterMark = 256,
-  ) {
-    const queue = new ChunkQueue<ChatCompletionChunk>(highWaterMark);
-    this.queue = queue;
-    this.outcome = start({
-      onChunk: (c) => queue.push(c),
-      needsDrain: () => queue.full,
-      whenDrained: () => queue.whenDrained(),
+  /** The run this stream is the sink of: what abort() and `signal` act on. */
+  private run: { readonly signal: AbortSignal; abort(reason: unknown): void } | undefined;
+
+  /** @internal Built by the client, which starts the run with this stream as its sink. */
+  constructor(highWaterMark = 256) {
+    this.queue = new ChunkQueue<ChatCompletionChunk>(highWaterMark);
+  }
+
+  /** @internal The run that feeds this stream. */
+  follow(run: { readonly signal: AbortSignal; abort(reason: unknown): void }): void {
+    this.run = run;
+  }
+
+  /** @internal Resolves with this stream once it opened; rejects when the run failed before. */
+  opened(): Promise<ChatStream> {
+    return new Promise((resolve, reject) => {
+      this.opening = { resolve, reject };
     });
-    this.outcome.then(
-      (o) => (o.failure === undefined ? queue.end() : queue.fail(o.failure)),
-      (e) => queue.fail(e),
-    );
+  }
+
+  /** RunSink */
+  onChunk(chunk: ChatCompletionChunk): void {
+    this.queue.push(chunk);
+  }
+
+  /** RunSink */
+  needsDrain(): boolean {
+    return this.queue.full;
+  }
+
+  /** RunSink */
+  whenDrained(): Promise<void> {
+    return this.queue.whenDrained();
+  }
+
+  /** RunSink */
+  onOpen(): void {
+    const opening = this.opening;
+    this.opening = undefined;
+    opening?.resolve(this);
+  }
+
+  /** RunSink: the run ended; its end is passed on to the iterator and finalResult(). */
+  onEnd(settled: RunSettled): void {
+    this.settled = settled;
+    const opening = this.opening;
+    this.opening = undefined;
+    if ('error' in settled) {
+      this.queue.fail(settled.error);
+      opening?.reject(settled.error);
+    } else {
+      if (settled.outcome.failure === undefined) this.queue.end();
+      else this.queue.fail(settled.outcome.failure);
+      opening?.resolve(this);
+    }
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    for (const w of waiting ?? []) this.answer(w);
+  }
+
+  private answer(w: { resolve(r: ChatResult): void; reject(e: unknown): void }): void {
+    const s = this.settled as RunSettled;
+    if ('error' in s) w.reject(s.error);
+    else w.resolve(s.outcome.result);
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ChatCompletionChunk> {
@@ -59,12 +104,19 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
     queueMicrotask(() => {
       if (!this.iterating) this.queue.drop();
     });
-    return this.outcome.then((o) => o.result);
+    return new Promise((resolve, reject) => {
+      const w = { resolve, reject };
+      if (this.settled) this.answer(w);
+      else {
+        this.waiting ??= [];
+        this.waiting.push(w);
+      }
+    });
   }
 
   /** Cancels the upstream request at once. */
   abort(): void {
-    if (!this.controller.signal.aborted) this.controller.abort(new AbortError());
+    this.run?.abort(new AbortError());
   }
 
   /**
@@ -72,6 +124,6 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk> {
    * signal, with its reason) or when its total deadline passes (with a TimeoutError).
    */
   get signal(): AbortSignal {
-    return this.controller.signal;
+    return (this.run as { readonly signal: AbortSignal }).signal;
   }
 }

@@ -5,6 +5,11 @@ import { performance } from 'node:perf_hooks';
 /** What ran out: no first token, a silence between chunks, or the wait for the body's end. */
 export type Expiry = 'first-token' | 'idle' | 'grace';
 
+/** Who is told when a deadline passes (an object, not a callback: no closure per attempt). */
+export interface WatchdogOwner {
+  expired(what: Expiry): void;
+}
+
 export class Watchdog {
   private readonly started = performance.now();
   private lastChunkAt = this.started;
@@ -20,7 +25,7 @@ export class Watchdog {
     private readonly firstTokenMs: number,
     private readonly idleMs: number,
     private readonly graceMs: number,
-    private readonly expire: (what: Expiry) => void,
+    private readonly owner: WatchdogOwner,
   ) {
     this.watch(firstTokenMs);
   }
@@ -97,7 +102,7 @@ export class Watchdog {
       what = 'idle';
     }
     if (left > 0) w.watch(left);
-    else w.expire(what);
+    else w.owner.expired(what);
   }
 }
 

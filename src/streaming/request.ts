@@ -1,0 +1,148 @@
+// One HTTP request to a provider's chat completions: what every attempt shares (headers, errors,
+// the run it reports to), and the non-streaming attempt: the whole completion in one JSON body.
+import type { ProviderConfig, Timeouts } from '../config/index.js';
+import { abortReason, ConnectionError, ExaiError, StreamError } from '../errors.js';
+import { type Completion, errorFromFrame, isErrorFrame, type Provider } from '../providers/provider.js';
+import type { HttpResponse, RequestHandle, Transport } from '../providers/transport.js';
+import type { ChatCompletionChunk } from '../types.js';
+import { readText } from './body.js';
+
+/** What an attempt needs of its run: implemented by the run itself (no closures per attempt). */
+export interface AttemptContext {
+  readonly provider: Provider;
+  readonly config: ProviderConfig;
+  readonly transport: Transport;
+  readonly timeouts: Timeouts;
+  readonly userAgent: string;
+  /** Aborts when the caller cancels or the total deadline passes; its reason says which. */
+  readonly signal: AbortSignal;
+  /** Rewrites a decoded chunk before it is counted (a continuation's echo filter). */
+  transform(chunk: ChatCompletionChunk): void;
+  /** Receives every decoded chunk; returns false to stop reading (output limit reached). */
+  deliver(chunk: ChatCompletionChunk): boolean;
+  /** Resolves when the consumer has room again (backpressure). */
+  whenDrained(): Promise<void>;
+  needsDrain(): boolean;
+  /** Called when an attempt is answered with 200 (the run acts on the first call only). */
+  onOpen(): void;
+}
+
+export type StreamOutcome =
+  | { kind: 'complete'; finishReason: string }
+  | { kind: 'stopped' }
+  | { kind: 'not-streamed'; completion: Completion };
+
+const ERROR_BODY_LIMIT = 64 * 1024;
+
+/** Failure of a streaming attempt, with how many tokens it had delivered before failing. */
+export class AttemptError extends Error {
+  constructor(
+    readonly error: unknown,
+    readonly tokens: number,
+  ) {
+    super(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function headers(ctx: AttemptContext, stream: boolean): Record<string, string> {
+  return {
+    authorization: `Bearer ${ctx.config.apiKey ?? ''}`,
+    'content-type': 'application/json',
+    accept: stream ? 'text/event-stream' : 'application/json',
+    'user-agent': ctx.userAgent,
+  };
+}
+
+/** Sends the request; non-2xx answers become the provider's APIError. */
+export async function open(
+  ctx: AttemptContext,
+  body: Record<string, unknown>,
+  stream: boolean,
+  attempt?: RequestHandle & { readonly closedWith: unknown },
+): Promise<HttpResponse> {
+  const url = `${ctx.config.baseURL}/chat/completions`;
+  let res: HttpResponse;
+  try {
+    res = await ctx.transport.request({
+      url,
+      headers: headers(ctx, stream),
+      body: JSON.stringify(body),
+      signal: ctx.signal,
+      ...(attempt ? { handle: attempt } : {}),
+    });
+  } catch (error) {
+    throw mapNetworkError(ctx, error, closedReason(ctx, attempt));
+  }
+  if (res.status < 200 || res.status >= 300) {
+    const text = await readText(res.body, ERROR_BODY_LIMIT).catch(() => '');
+    throw ctx.provider.apiError(res.status, text, res.headers, ctx.config.baseURL);
+  }
+  return res;
+}
+
+/** Why the request was closed by us (the caller, a deadline), or undefined when it was not. */
+export function closedReason(ctx: AttemptContext, attempt?: { readonly closedWith: unknown }): unknown {
+  if (ctx.signal.aborted) return abortReason(ctx.signal);
+  return attempt?.closedWith;
+}
+
+export function mapNetworkError(ctx: AttemptContext, error: unknown, closed: unknown): unknown {
+  if (closed !== undefined) return closed;
+  if (error instanceof ExaiError) return error;
+  const e = error as NodeJS.ErrnoException;
+  const what =
+    e.code === 'ECONNRESET' || e.message === 'aborted' ? 'connection closed by the server' : e.message;
+  return new ConnectionError(
+    ctx.provider.name,
+    `${what}${e.code && e.code !== 'ECONNRESET' ? ` (${e.code})` : ''}`,
+    {
+      cause: error,
+    },
+  );
+}
+
+/** A non-streaming request: the whole completion in one JSON body. */
+export async function completeOnce(ctx: AttemptContext, body: Record<string, unknown>): Promise<Completion> {
+  const res = await open(ctx, body, false);
+  ctx.onOpen();
+  try {
+    const text = await readText(res.body, Number.POSITIVE_INFINITY);
+    return parseCompletion(ctx, text, res.headers);
+  } catch (error) {
+    throw mapNetworkError(ctx, error, closedReason(ctx));
+  }
+}
+
+export function parseCompletion(
+  ctx: AttemptContext,
+  text: string,
+  headers: Record<string, string | string[] | undefined>,
+): Completion {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new StreamError(
+      ctx.provider.name,
+      'malformed',
+      `unreadable completion body: ${(error as Error).message}`,
+    );
+  }
+  // GLM has been seen answering HTTP 200 with an error body instead of a completion.
+  const frame =
+    typeof raw === 'object' && raw !== null && 'error' in raw ? ctx.provider.normalizeChunk(raw) : undefined;
+  if (frame && isErrorFrame(frame)) throw errorFromFrame(ctx.provider.name, frame, headers);
+  let completion: Completion;
+  try {
+    completion = ctx.provider.normalizeCompletion(raw);
+  } catch (error) {
+    throw new StreamError(
+      ctx.provider.name,
+      'malformed',
+      `unreadable completion body: ${(error as Error).message}`,
+    );
+  }
+  // GLM's `network_error` finish: the inference failed, as an error frame would say.
+  if (completion.failure) throw errorFromFrame(ctx.provider.name, { error: completion.failure }, headers);
+  return completion;
+}
