@@ -152,5 +152,10 @@ export class AbortError extends ExaiError {
 
 /** Why an aborted signal stopped a request: our own reason (a deadline, a shutdown), else AbortError. */
 export function abortReason(signal: AbortSignal): ExaiError {
-  return signal.reason instanceof ExaiError ? signal.reason : new AbortError();
+  return abortReasonOf(signal.reason);
+}
+
+/** An abort's reason as the error a caller gets: ours as it is, anything else as an AbortError. */
+export function abortReasonOf(reason: unknown): ExaiError {
+  return reason instanceof ExaiError ? reason : new AbortError();
 }

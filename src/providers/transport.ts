@@ -86,8 +86,10 @@ export function createTransport(options: TransportOptions = {}): Transport {
 
   const send = (url: URL, agent: http.Agent, req: HttpRequest): Promise<HttpResponse> => {
     const lib = url.protocol === 'https:' ? httpsModule() : http;
-    const { signal } = req;
-    if (signal.aborted) return Promise.reject(signal.reason);
+    // With a handle the caller closes the request itself: its signal is not even read (a run
+    // creates its signal only when something asks for it).
+    const signal = req.handle ? undefined : req.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
     const body = req.method === 'GET' ? undefined : Buffer.from(req.body, 'utf8');
     let outgoing: http.ClientRequest;
     try {
@@ -102,7 +104,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
     }
     // Wired in a scope of its own: what lives as long as the request (its listeners) must not keep
     // the URL, the body or the request options alive.
-    const response = settle(outgoing, req.handle ? undefined : signal);
+    const response = settle(outgoing, signal);
     req.handle?.attach(outgoing);
     outgoing.setNoDelay(true);
     outgoing.end(body);

@@ -50,9 +50,9 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
   /** Sends `body` (not kept: the request outlives it) and reads the stream. */
   run(body: Record<string, unknown>): Promise<StreamOutcome> {
     const { ctx } = this;
-    if (ctx.signal.aborted) {
+    if (ctx.aborted) {
       this.watchdog.stop();
-      return Promise.reject(new AttemptError(ctx.signal.reason ?? new AbortError(), 0));
+      return Promise.reject(new AttemptError(ctx.abortedWith ?? new AbortError(), 0));
     }
     // One promise for the attempt, settled by the body reader's end: no chain of them per stream.
     const done = new Promise<StreamOutcome>((resolve, reject) => {
@@ -69,13 +69,13 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
   /** RequestHandle: the transport's outgoing request, closed at once if the run or a deadline ended already. */
   attach(request: { destroy(reason?: Error): unknown }): void {
     this.request = request;
-    if (this.ctx.signal.aborted) request.destroy(this.ctx.signal.reason);
+    if (this.ctx.aborted) request.destroy(this.ctx.abortedWith as Error);
     else if (this.closedWith !== undefined) request.destroy(this.closedWith as Error);
   }
 
-  /** The run was aborted (its signal says why): close the request, as the signal's listener would. */
+  /** The run was cancelled: close the request, as a listener on its signal would. */
   cancel(): void {
-    this.request?.destroy(this.ctx.signal.reason);
+    this.request?.destroy(this.ctx.abortedWith as Error);
   }
 
   /** WatchdogOwner: a deadline passed. */

@@ -1,7 +1,7 @@
 // One HTTP request to a provider's chat completions: what every attempt shares (headers, errors,
 // the run it reports to), and the non-streaming attempt: the whole completion in one JSON body.
 import type { ProviderConfig, Timeouts } from '../config/index.js';
-import { abortReason, ConnectionError, ExaiError, StreamError } from '../errors.js';
+import { abortReasonOf, ConnectionError, ExaiError, StreamError } from '../errors.js';
 import { type Completion, errorFromFrame, isErrorFrame, type Provider } from '../providers/provider.js';
 import type { HttpResponse, RequestHandle, Transport } from '../providers/transport.js';
 import type { ChatCompletionChunk } from '../types.js';
@@ -14,7 +14,10 @@ export interface AttemptContext {
   readonly transport: Transport;
   readonly timeouts: Timeouts;
   readonly userAgent: string;
-  /** Aborts when the caller cancels or the total deadline passes; its reason says which. */
+  /** The run was cancelled (by the caller or its total deadline); `abortedWith` says which. */
+  readonly aborted: boolean;
+  readonly abortedWith: unknown;
+  /** Aborts when the run is cancelled; made on first use (most runs never need one). */
   readonly signal: AbortSignal;
   /** Rewrites a decoded chunk before it is counted (a continuation's echo filter). */
   transform(chunk: ChatCompletionChunk): void;
@@ -63,13 +66,19 @@ export async function open(
   const url = `${ctx.config.baseURL}/chat/completions`;
   let res: HttpResponse;
   try {
-    res = await ctx.transport.request({
-      url,
-      headers: headers(ctx, stream),
-      body: JSON.stringify(body),
-      signal: ctx.signal,
-      ...(attempt ? { handle: attempt } : {}),
-    });
+    const request = { url, headers: headers(ctx, stream), body: JSON.stringify(body) };
+    res = await ctx.transport.request(
+      attempt
+        ? {
+            ...request,
+            handle: attempt,
+            // Closed through the handle; a transport of the caller's own may still want the signal.
+            get signal() {
+              return ctx.signal;
+            },
+          }
+        : { ...request, signal: ctx.signal },
+    );
   } catch (error) {
     throw mapNetworkError(ctx, error, closedReason(ctx, attempt));
   }
@@ -82,7 +91,7 @@ export async function open(
 
 /** Why the request was closed by us (the caller, a deadline), or undefined when it was not. */
 export function closedReason(ctx: AttemptContext, attempt?: { readonly closedWith: unknown }): unknown {
-  if (ctx.signal.aborted) return abortReason(ctx.signal);
+  if (ctx.aborted) return abortReasonOf(ctx.abortedWith);
   return attempt?.closedWith;
 }
 

@@ -4,7 +4,7 @@
 // AttemptContext), so a run allocates no closures per chunk, attempt or stream.
 import { performance } from 'node:perf_hooks';
 import type { ProviderConfig, Timeouts } from '../config/index.js';
-import { AbortError, APIError, abortReason, ExaiError, TimeoutError } from '../errors.js';
+import { AbortError, APIError, abortReasonOf, ExaiError, TimeoutError } from '../errors.js';
 import type { Completion, Provider } from '../providers/provider.js';
 import type { Transport } from '../providers/transport.js';
 import type { ChatCompletionChunk, ChatResult } from '../types.js';
@@ -53,9 +53,11 @@ export class ChatRun implements AttemptContext {
   readonly transport: Transport;
   readonly timeouts: Timeouts;
   readonly userAgent: string;
-  /** One signal for the whole run: the caller's cancel or the total deadline, whichever comes first. */
-  readonly signal: AbortSignal;
-  private readonly controller: AbortController;
+  /** Cancelled by the caller or the total deadline, whichever came first; `abortedWith` says which. */
+  aborted = false;
+  abortedWith: unknown;
+  /** Made on first use: most runs never wait on a signal (a backoff, a consumer behind, `stream.signal`). */
+  private controller: AbortController | undefined;
   private readonly sink: RunSink;
   private readonly started = performance.now();
   private readonly agg = new Aggregator();
@@ -85,8 +87,6 @@ export class ChatRun implements AttemptContext {
     this.transport = o.transport;
     this.timeouts = o.timeouts;
     this.userAgent = o.userAgent;
-    this.controller = new AbortController();
-    this.signal = this.controller.signal;
     this.sink = o.sink ?? NO_SINK;
     this.streaming = o.stream;
     this.limit = new OutputLimit(o.maxOutputBytes, this.agg);
@@ -95,9 +95,9 @@ export class ChatRun implements AttemptContext {
 
   /** Runs the call to its end; never rejects (the sink and the settled value say how it ended). */
   async execute(): Promise<RunSettled> {
-    const { o, signal } = this;
+    const { o } = this;
     let failure: unknown;
-    if (signal.aborted) failure = callerReason(signal.reason);
+    if (this.aborted) failure = callerReason(this.abortedWith);
     else if (o.signal?.aborted) failure = callerReason(o.signal.reason);
     else {
       // A signal the caller sees (a ChatStream's) carries the caller's own reason.
@@ -111,14 +111,10 @@ export class ChatRun implements AttemptContext {
         // Requests until one completes or the budget says stop (then throws why), in this one
         // async function: a stream holds one suspended frame, not one per layer.
         for (;;) {
-          const body = this.nextBody();
           let error: unknown;
           let tokens = 0;
           try {
-            if (this.streaming) {
-              this.attempt = new StreamAttempt(this);
-              this.streamed(await this.attempt.run(body));
-            } else this.completed(await completeOnce(this, body));
+            this.settled(await this.send());
             if (this.broken) this.meta.recovered = true;
             break;
           } catch (raw) {
@@ -128,14 +124,14 @@ export class ChatRun implements AttemptContext {
             this.attempt = undefined;
           }
           const wait = this.afterFailure(error, tokens);
-          if (wait !== undefined) await sleep(wait, signal);
+          if (wait !== undefined) await sleep(wait, this.signal);
           // A fresh attempt reasons again: its reasoning replaces the abandoned one's.
           this.replacesReasoning = this.next === 'fresh';
         }
       } catch (error) {
         failure = error instanceof AttemptError ? error.error : error;
-        // The run's signal may carry a caller's own reason (a ChatStream's controller): ours or AbortError.
-        if (signal.aborted && !(failure instanceof ExaiError)) failure = abortReason(signal);
+        // The run's reason may be a caller's own (a ChatStream's): ours or AbortError.
+        if (this.aborted && !(failure instanceof ExaiError)) failure = abortReasonOf(this.abortedWith);
       } finally {
         clearTimeout(total);
         if (onCallerAbort) caller?.removeEventListener('abort', onCallerAbort);
@@ -149,6 +145,19 @@ export class ChatRun implements AttemptContext {
     }
     this.sink.onEnd(settled);
     return settled;
+  }
+
+  /** Sends the next request; its body is not kept while the answer streams. */
+  private send(): Promise<StreamOutcome | Completion> {
+    const body = this.nextBody();
+    if (!this.streaming) return completeOnce(this, body);
+    this.attempt = new StreamAttempt(this);
+    return this.attempt.run(body);
+  }
+
+  private settled(done: StreamOutcome | Completion): void {
+    if ('kind' in done) this.streamed(done);
+    else this.completed(done);
   }
 
   /** The next request's body: the question, or a continuation of what was shown. */
@@ -197,7 +206,7 @@ export class ChatRun implements AttemptContext {
    */
   private afterFailure(error: unknown, tokens: number): number | undefined {
     const { agg, o } = this;
-    if (this.signal.aborted) throw error;
+    if (this.aborted) throw error;
     if (tokens > 0) this.broken = true;
     const halfCall = agg.hasToolCalls || error instanceof ToolCallsWithoutCall;
     const refused = this.streaming && error instanceof APIError && error.streamRefused;
@@ -317,9 +326,20 @@ export class ChatRun implements AttemptContext {
    * behind, ends), and the attempt in flight closes its request.
    */
   abort(reason: unknown): void {
-    if (this.signal.aborted) return;
-    this.controller.abort(reason);
+    if (this.aborted) return;
+    this.aborted = true;
+    this.abortedWith = reason;
+    this.controller?.abort(reason);
     this.attempt?.cancel();
+  }
+
+  /** Aborts when the run is cancelled, with its reason. */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.abortedWith);
+    }
+    return this.controller.signal;
   }
 
   /** @internal The total deadline's timer (a plain function: no closure per run). */
