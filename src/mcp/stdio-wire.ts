@@ -29,6 +29,9 @@ export class StdioWire implements Transport {
   private size = 0;
   private skipping = false;
   private closed = false;
+  /** Lines waiting for this turn's write, and who waits for it. */
+  private queued: string[] = [];
+  private written: (() => void)[] = [];
   /** Admitted chat calls by request id, released by their response or their cancellation. */
   private readonly admitted = new Map<Id, () => void>();
 
@@ -46,22 +49,49 @@ export class StdioWire implements Transport {
     this.output.on('error', this.onOutputError);
   }
 
+  /**
+   * Queues one message; the queue goes out as one write at the end of this turn of the event loop.
+   * A pipe to the host is written synchronously on Linux, a system call per write: twenty calls'
+   * progress notifications that arrive in one turn cost one call, not twenty. Resolves once the
+   * write was taken (or the host stopped reading our stdout).
+   */
   send(message: JSONRPCMessage): Promise<void> {
     if (this.closed) return Promise.resolve();
     const id = idOf(message);
     if (id !== null && ('result' in message || 'error' in message)) this.release(id);
+    // A host that closed our stdout gets nothing more; the error handler closes the wire.
+    if (this.output.destroyed || this.output.writableEnded) return Promise.resolve();
     // Redaction happened before: every server instance redacts what it sends (redaction.ts).
-    const line = `${JSON.stringify(message)}\n`;
+    this.queued.push(`${JSON.stringify(message)}\n`);
+    if (this.queued.length === 1) setImmediate(flushWire, this);
     return new Promise<void>((resolve) => {
-      // A host that closed our stdout gets nothing more; the error handler closes the wire.
-      if (this.output.destroyed || this.output.writableEnded) return resolve();
-      if (this.output.write(line)) resolve();
-      else this.output.once('drain', resolve).once('close', resolve);
+      this.written.push(resolve);
     });
+  }
+
+  /** Writes what is queued, in order, as one string. */
+  flush(): void {
+    const lines = this.queued;
+    const written = this.written;
+    if (lines.length === 0) return;
+    this.queued = [];
+    this.written = [];
+    const done = () => {
+      this.output.off('drain', done).off('close', done);
+      for (const resolve of written) resolve();
+    };
+    if (this.output.destroyed || this.output.writableEnded) {
+      done();
+      return;
+    }
+    if (this.output.write(lines.length === 1 ? (lines[0] as string) : lines.join(''))) done();
+    else this.output.once('drain', done).once('close', done);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // What was sent before the close still goes out (the answer to the last request).
+    this.flush();
     this.closed = true;
     this.input.off('data', this.onData);
     this.input.off('end', this.onEnd);
@@ -174,4 +204,8 @@ export class StdioWire implements Transport {
   private reply(message: JSONRPCMessage): void {
     this.send(message).catch((error: unknown) => this.onerror?.(error as Error));
   }
+}
+
+function flushWire(wire: StdioWire): void {
+  wire.flush();
 }
