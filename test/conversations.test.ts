@@ -1,7 +1,7 @@
 // The messages a continuation sends, as pure logic: newest turns first into the context window,
 // the oldest dropped, reasoning kept only for thinking models, room left for the answer.
 import { describe, expect, it } from 'vitest';
-import { estimateTokens, prepareMessages, type Turn } from '../src/mcp/conversations.js';
+import { estimateTokens, prepareMessages, storableTurn, type Turn } from '../src/mcp/conversations.js';
 
 const turn = (n: number, size = 10): Turn => ({
   user: `q${n} ${'u'.repeat(size)}`,
@@ -59,5 +59,31 @@ describe('prepareMessages', () => {
   it('estimates about 3 UTF-8 bytes per token, so CJK text counts more than ASCII', () => {
     expect(estimateTokens('abc')).toBe(1);
     expect(estimateTokens('流式流式')).toBe(4);
+  });
+});
+
+describe('storableTurn', () => {
+  it('stores a turn that some model could carry whole', () => {
+    const t = turn(1, 300_000);
+    expect(storableTurn(t)).toBe(t);
+  });
+
+  it('stores a turn larger than every context window in the catalog as a marker without its text', () => {
+    // 10 MB of answer: about 3.5 million tokens, beyond the largest window (1M).
+    const big: Turn = { user: 'write a lot', assistant: 'é'.repeat(5 * 1024 * 1024), reasoning: 'r' };
+    const stored = storableTurn(big);
+    expect(stored).toEqual({ user: '', assistant: '', oversized: true });
+    expect(JSON.stringify(stored).length).toBeLessThan(100);
+    // A later request drops the marker and every turn before it, exactly as it drops the whole turn.
+    for (const model of ['kimi-k2-0905-preview', 'glm-5.3', 'not-in-the-catalog']) {
+      const whole = prepareMessages([turn(1), big], { prompt: 'next', model });
+      const marked = prepareMessages([turn(1), stored], { prompt: 'next', model });
+      expect(marked).toEqual(whole);
+      expect(marked.history).toEqual({ turns: 0, droppedTurns: 2 });
+      expect(marked.messages).toEqual([{ role: 'user', content: 'next' }]);
+    }
+    // Turns after it are sent as usual.
+    const after = prepareMessages([stored, turn(3)], { prompt: 'next', model: 'kimi-k2-0905-preview' });
+    expect(after.history).toEqual({ turns: 1, droppedTurns: 1 });
   });
 });

@@ -7,7 +7,13 @@ import { chooseProvider, KEY_VAR } from '../config/index.js';
 import { ConfigError } from '../errors.js';
 import type { ChatCompletionCreateParams, ChatResult, ProviderName } from '../types.js';
 import { callProgress } from './call-progress.js';
-import { type Conversation, loadConversation, prepareMessages, saveConversation } from './conversations.js';
+import {
+  type Conversation,
+  loadConversation,
+  prepareMessages,
+  saveConversation,
+  storableTurn,
+} from './conversations.js';
 import { describeError, toolError } from './errors.js';
 import { answerResult, type ExaiResult, type HistoryInfo } from './result.js';
 import { AnswerJob, type JobEnd } from './resume/job.js';
@@ -70,7 +76,11 @@ export async function chatTool(args: ChatInput, ctx: ServerContext, rt: Runtime)
             ...(system ? { system } : {}),
             turns: [
               ...kept,
-              { user: args.prompt, assistant: r.content, ...(r.reasoning ? { reasoning: r.reasoning } : {}) },
+              storableTurn({
+                user: args.prompt,
+                assistant: r.content,
+                ...(r.reasoning ? { reasoning: r.reasoning } : {}),
+              }),
             ],
           },
           svc.ttlMs,

@@ -1,7 +1,7 @@
 // Conversations behind `continuation_id`: the turns of earlier `chat` calls, kept in the store, and
 // the messages a continuation sends — as many of the newest turns as fit the model's context window.
 import { UsageError } from '../errors.js';
-import { findModel } from '../providers/catalog.js';
+import { findModel, MODELS } from '../providers/catalog.js';
 import type { Store } from '../store/index.js';
 import type { ChatMessage, ProviderName } from '../types.js';
 import type { HistoryInfo } from './result.js';
@@ -11,6 +11,11 @@ export interface Turn {
   assistant: string;
   /** Kept for thinking models: providers want earlier reasoning back with its answer. */
   reasoning?: string;
+  /**
+   * The turn was larger than the model's whole context window: no later request can carry it (or
+   * any turn before it), so its text is not stored (a 10 MB answer is 20 MB as a JS string).
+   */
+  oversized?: true;
 }
 
 export interface Conversation {
@@ -47,6 +52,28 @@ export async function saveConversation(store: Store, id: string, c: Conversation
   await store.set(key(id), JSON.stringify(c), ttlMs);
 }
 
+function turnCost(t: Turn, reasoning: string | undefined): number {
+  return (
+    estimateTokens(t.user) +
+    estimateTokens(t.assistant) +
+    estimateTokens(reasoning ?? '') +
+    2 * MESSAGE_OVERHEAD
+  );
+}
+
+/** No model in the catalog takes more than this: a turn above it fits no later request. */
+const LARGEST_WINDOW = Math.max(FALLBACK_WINDOW, ...MODELS.map((m) => m.contextWindow));
+
+/**
+ * The turn as it is stored: whole, or as an `oversized` marker without its text when it alone is
+ * larger than any model's context window (a later turn may use another model). prepareMessages
+ * then drops it and every turn before it, as it would drop the whole turn.
+ */
+export function storableTurn(turn: Turn): Turn {
+  if (turnCost(turn, turn.reasoning) <= LARGEST_WINDOW) return turn;
+  return { user: '', assistant: '', oversized: true };
+}
+
 export interface Prepared {
   messages: ChatMessage[];
   history: HistoryInfo;
@@ -75,11 +102,7 @@ export function prepareMessages(
   for (let i = earlier.length - 1; i >= 0; i--) {
     const t = earlier[i] as Turn;
     const reasoning = keepReasoning && t.reasoning ? t.reasoning : undefined;
-    const cost =
-      estimateTokens(t.user) +
-      estimateTokens(t.assistant) +
-      estimateTokens(reasoning ?? '') +
-      2 * MESSAGE_OVERHEAD;
+    const cost = t.oversized ? Number.POSITIVE_INFINITY : turnCost(t, reasoning);
     if (cost > room) break;
     room -= cost;
     kept.unshift([
