@@ -86,4 +86,21 @@ describe('storableTurn', () => {
     const after = prepareMessages([stored, turn(3)], { prompt: 'next', model: 'kimi-k2-0905-preview' });
     expect(after.history).toEqual({ turns: 1, droppedTurns: 1 });
   });
+
+  it('drops only the reasoning when only the reasoning is too large, and a thinking model still drops the turn', () => {
+    const t: Turn = { user: 'q', assistant: 'a short answer', reasoning: 'r'.repeat(4 * 1024 * 1024) };
+    const stored = storableTurn(t);
+    expect(stored).toEqual({ user: 'q', assistant: 'a short answer', reasoningOversized: true });
+    // kimi-k2-0905-preview does not reason: the turn is sent, without reasoning, as before.
+    // glm-5.3 reasons: the turn (and all before it) is dropped, as before.
+    for (const model of ['kimi-k2-0905-preview', 'glm-5.3']) {
+      expect(prepareMessages([turn(1), stored], { prompt: 'next', model })).toEqual(
+        prepareMessages([turn(1), t], { prompt: 'next', model }),
+      );
+    }
+    expect(prepareMessages([stored], { prompt: 'next', model: 'kimi-k2-0905-preview' }).history).toEqual({
+      turns: 1,
+      droppedTurns: 0,
+    });
+  });
 });

@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, emulatorAnswer, startEmulator } from '../src/emulator/index.js';
-import { createClient, createTransport, loadConfig } from '../src/index.js';
+import { createClient, createTransport, loadConfig, type Transport } from '../src/index.js';
 import { testClient, user } from './helpers/setup.js';
 
 type Step = { write: string } | { reset: true } | { end: true } | { hold: true } | { last: string };
@@ -113,6 +113,41 @@ describe('stream endings', () => {
     expect(shown).toBe(result.content);
     expect(result.metadata.recovered).toBe(true);
     // Well before the 20 s first-token deadline: the 300 ms idle deadline ended the stalled attempt.
+    expect(performance.now() - t0).toBeLessThan(5000);
+  });
+
+  it("a transport of the caller's own that ignores the handle is still closed at the idle deadline", async () => {
+    // It gets only url, headers, body and signal, as a transport written before the handle would.
+    scripts = [
+      [text('Hello'), { hold: true }],
+      [text(' world.'), finish, done, { end: true }],
+    ];
+    const real = createTransport();
+    const own: Transport = {
+      request: (r) => real.request({ url: r.url, headers: r.headers, body: r.body, signal: r.signal }),
+      close: () => real.close(),
+    };
+    const config = loadConfig({
+      env: {
+        KIMI_API_KEY: 'k',
+        KIMI_BASE_URL: baseURL,
+        EXAI_LOG_LEVEL: 'silent',
+        EXAI_FIRST_TOKEN_TIMEOUT_MS: '20000',
+        EXAI_IDLE_TIMEOUT_MS: '300',
+        EXAI_TOTAL_TIMEOUT_MS: '8000',
+      },
+      dotenvDir: false,
+    });
+    const client = createClient('kimi', { config, transport: own, backoff: { baseMs: 1, maxMs: 5 } });
+    const t0 = performance.now();
+    const stream = await client.chat.completions.create({ messages: user('q'), stream: true });
+    let shown = '';
+    for await (const c of stream) shown += c.choices[0]?.delta?.content ?? '';
+    const result = await stream.finalResult();
+    own.close();
+    expect(result.content).toBe('Hello world.');
+    expect(shown).toBe(result.content);
+    expect(result.metadata).toMatchObject({ recovered: true, requests: 2 });
     expect(performance.now() - t0).toBeLessThan(5000);
   });
 

@@ -16,6 +16,8 @@ export interface Turn {
    * any turn before it), so its text is not stored (a 10 MB answer is 20 MB as a JS string).
    */
   oversized?: true;
+  /** Only the reasoning was that large: it is not stored, and a thinking model drops the turn. */
+  reasoningOversized?: true;
 }
 
 export interface Conversation {
@@ -65,13 +67,15 @@ function turnCost(t: Turn, reasoning: string | undefined): number {
 const LARGEST_WINDOW = Math.max(FALLBACK_WINDOW, ...MODELS.map((m) => m.contextWindow));
 
 /**
- * The turn as it is stored: whole, or as an `oversized` marker without its text when it alone is
- * larger than any model's context window (a later turn may use another model). prepareMessages
- * then drops it and every turn before it, as it would drop the whole turn.
+ * The turn as it is stored: whole, or as a marker without its text when it is larger than any
+ * model's context window (a later turn may use another model), or without its reasoning when only
+ * the reasoning makes it so. prepareMessages drops a marked turn, and every turn before it, where
+ * it would have dropped the whole turn.
  */
 export function storableTurn(turn: Turn): Turn {
   if (turnCost(turn, turn.reasoning) <= LARGEST_WINDOW) return turn;
-  return { user: '', assistant: '', oversized: true };
+  if (turnCost(turn, undefined) > LARGEST_WINDOW) return { user: '', assistant: '', oversized: true };
+  return { user: turn.user, assistant: turn.assistant, reasoningOversized: true };
 }
 
 export interface Prepared {
@@ -102,7 +106,10 @@ export function prepareMessages(
   for (let i = earlier.length - 1; i >= 0; i--) {
     const t = earlier[i] as Turn;
     const reasoning = keepReasoning && t.reasoning ? t.reasoning : undefined;
-    const cost = t.oversized ? Number.POSITIVE_INFINITY : turnCost(t, reasoning);
+    const cost =
+      t.oversized || (keepReasoning && t.reasoningOversized)
+        ? Number.POSITIVE_INFINITY
+        : turnCost(t, reasoning);
     if (cost > room) break;
     room -= cost;
     kept.unshift([

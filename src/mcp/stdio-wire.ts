@@ -47,6 +47,9 @@ export class StdioWire implements Transport {
     this.input.on('close', this.onEnd);
     this.input.on('error', this.onInputError);
     this.output.on('error', this.onOutputError);
+    // A process that exits within this turn (a second Ctrl-C, a fatal error) still writes what
+    // was sent before: writes to a pipe or file are synchronous on exit.
+    process.on('exit', this.onExit);
   }
 
   /**
@@ -84,15 +87,27 @@ export class StdioWire implements Transport {
       done();
       return;
     }
-    if (this.output.write(lines.length === 1 ? (lines[0] as string) : lines.join(''))) done();
+    let taken: boolean;
+    try {
+      taken = this.output.write(lines.length === 1 ? (lines[0] as string) : lines.join(''));
+    } catch (error) {
+      // Out of a timer callback a throw would be uncaught: the wire reports it and closes instead.
+      done();
+      this.onOutputError(error as Error);
+      return;
+    }
+    if (taken) done();
     else this.output.once('drain', done).once('close', done);
   }
+
+  private readonly onExit = () => this.flush();
 
   async close(): Promise<void> {
     if (this.closed) return;
     // What was sent before the close still goes out (the answer to the last request).
     this.flush();
     this.closed = true;
+    process.off('exit', this.onExit);
     this.input.off('data', this.onData);
     this.input.off('end', this.onEnd);
     this.input.off('close', this.onEnd);

@@ -115,7 +115,12 @@ export function createTransport(options: TransportOptions = {}): Transport {
     request(req) {
       const url = new URL(req.url);
       const agent = agentFor(url);
-      return agent instanceof Promise ? agent.then((a) => send(url, a, req)) : send(url, agent, req);
+      if (!(agent instanceof Promise)) return send(url, agent, req);
+      return agent.then((a) => {
+        // Closed while the proxy agent loaded: no connection to the proxy for nothing.
+        if (req.handle && req.signal.aborted) throw req.signal.reason;
+        return send(url, a, req);
+      });
     },
     close() {
       direct.http.destroy();

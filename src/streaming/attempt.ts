@@ -35,6 +35,7 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
   closedWith: unknown;
   /** Settled (resolve or reject called). */
   private over = false;
+  private controller: AbortController | undefined;
   private resolve: ((outcome: StreamOutcome) => void) | undefined;
   private reject: ((error: unknown) => void) | undefined;
   private readonly chunkState = newChunkState();
@@ -73,9 +74,24 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
     else if (this.closedWith !== undefined) request.destroy(this.closedWith as Error);
   }
 
+  /**
+   * The attempt's own signal, for a transport that reads it (a caller's own transport that does
+   * not use the handle): aborted when the run is cancelled or a deadline of the attempt passes.
+   * Made on first use; exai's transport closes through the handle and never asks for it.
+   */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.ctx.aborted) this.controller.abort(this.ctx.abortedWith);
+      else if (this.closedWith !== undefined) this.controller.abort(this.closedWith);
+    }
+    return this.controller.signal;
+  }
+
   /** The run was cancelled: close the request, as a listener on its signal would. */
   cancel(): void {
     this.request?.destroy(this.ctx.abortedWith as Error);
+    this.controller?.abort(this.ctx.abortedWith);
   }
 
   /** WatchdogOwner: a deadline passed. */
@@ -88,6 +104,7 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
     const ms = what === 'idle' ? this.ctx.timeouts.idleMs : this.ctx.timeouts.firstTokenMs;
     this.closedWith ??= new TimeoutError(this.ctx.provider.name, what, ms);
     this.request?.destroy(this.closedWith as Error);
+    this.controller?.abort(this.closedWith);
   }
 
   private opened(res: HttpResponse): void {

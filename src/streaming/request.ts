@@ -61,7 +61,7 @@ export async function open(
   ctx: AttemptContext,
   body: Record<string, unknown>,
   stream: boolean,
-  attempt?: RequestHandle & { readonly closedWith: unknown },
+  attempt?: RequestHandle & { readonly closedWith: unknown; readonly signal: AbortSignal },
 ): Promise<HttpResponse> {
   const url = `${ctx.config.baseURL}/chat/completions`;
   let res: HttpResponse;
@@ -72,9 +72,9 @@ export async function open(
         ? {
             ...request,
             handle: attempt,
-            // Closed through the handle; a transport of the caller's own may still want the signal.
+            // Closed through the handle; a transport of the caller's own may still want a signal.
             get signal() {
-              return ctx.signal;
+              return attempt.signal;
             },
           }
         : { ...request, signal: ctx.signal },
