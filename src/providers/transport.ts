@@ -14,8 +14,8 @@ export interface HttpRequest {
    * Told of the outgoing request as soon as it exists: the caller then closes it through the
    * handle, for a deadline of its own (a stream's first token covers the wait for the headers) and
    * for the signal too, so the transport adds no listener to the signal (a listener costs about
-   * 0.5 KB of heap per open stream). A transport that does not call it still works through the
-   * signal, but cannot be closed for the caller's own deadlines.
+   * 0.5 KB of heap per open stream). A transport that does not call it works through `signal`,
+   * which then also aborts at the caller's own deadlines (a stream's `signal` is made when read).
    */
   handle?: RequestHandle;
 }
