@@ -150,12 +150,10 @@ export class AbortError extends ExaiError {
   }
 }
 
-/** Why an aborted signal stopped a request: our own reason (a deadline, a shutdown), else AbortError. */
-export function abortReason(signal: AbortSignal): ExaiError {
-  return abortReasonOf(signal.reason);
-}
-
-/** An abort's reason as the error a caller gets: ours as it is, anything else as an AbortError. */
+/**
+ * Why an abort stopped a request, as the error a caller gets: our own reason (a deadline, a
+ * shutdown) as it is, anything else as an AbortError.
+ */
 export function abortReasonOf(reason: unknown): ExaiError {
   return reason instanceof ExaiError ? reason : new AbortError();
 }
