@@ -60,10 +60,10 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
       this.resolve = resolve;
       this.reject = reject;
     });
-    open(ctx, body, true, this).then(
-      (res) => this.opened(res),
-      (error: unknown) => this.fail(error),
-    );
+    // A throw while opening (or in `opened`) ends the attempt as failed, never as an unhandled rejection.
+    open(ctx, body, true, this)
+      .then((res) => this.opened(res))
+      .catch((error: unknown) => this.fail(error));
     return done;
   }
 
