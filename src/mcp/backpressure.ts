@@ -4,8 +4,10 @@
 import type { Writable } from 'node:stream';
 
 export interface Writability {
-  /** False while the connection's buffer is above its high-water mark. */
+  /** False while the connection's buffer is above its high-water mark, and once it closed. */
   canWrite(): boolean;
+  /** The connection closed (the client went away or was cut): nothing written reaches anyone. */
+  closed(): boolean;
 }
 
 /** Bytes a connection may hold beyond its high-water mark before progress waits. */
@@ -13,8 +15,14 @@ const SLACK_BYTES = 64 * 1024;
 
 /** Writability of a Node stream (a ServerResponse, process.stdout). */
 export function streamWritability(stream: Writable): Writability {
+  let closed = false;
+  stream.once('close', () => {
+    closed = true;
+  });
   return {
-    canWrite: () => !stream.destroyed && stream.writableLength <= stream.writableHighWaterMark + SLACK_BYTES,
+    canWrite: () =>
+      !closed && !stream.destroyed && stream.writableLength <= stream.writableHighWaterMark + SLACK_BYTES,
+    closed: () => closed || stream.destroyed,
   };
 }
 
@@ -86,15 +94,17 @@ export class UnwritableWatch {
 }
 
 /**
- * Resolves once `w` can take bytes, or `signal` aborts (the connection was cut): the final update
- * and the result are serialised only when the client reads, never queued behind a full buffer.
+ * Resolves once `w` can take bytes, has closed, or `signal` aborts: the final update and the result
+ * are serialised only when the client reads, never queued behind a full buffer. (A closed
+ * connection ends the wait: polling it would hold the call, and its answer, forever.)
  */
 export function whenWritable(w: Writability, signal: AbortSignal, pollMs: number): Promise<void> {
-  if (w.canWrite() || signal.aborted) return Promise.resolve();
+  const ready = () => w.canWrite() || w.closed() || signal.aborted;
+  if (ready()) return Promise.resolve();
   return new Promise<void>((resolve) => {
     const timer = setInterval(
       () => {
-        if (w.canWrite() || signal.aborted) done();
+        if (ready()) done();
       },
       Math.max(10, pollMs),
     );

@@ -68,7 +68,14 @@ export function callProgress(
     async settle(content) {
       // A client that is not reading gets its last delta and the result when it reads again (or is
       // cut by the transport, which cancels the call): nothing large is queued for it meanwhile.
-      if (writability) await whenWritable(writability, signal, rt.config.progressIntervalMs);
+      if (writability) {
+        await whenWritable(writability, signal, rt.config.progressIntervalMs);
+        // Gone: the rest of the answer would be serialised for nobody.
+        if (writability.closed()) {
+          relay.stop();
+          return;
+        }
+      }
       relay.close(content);
       await Promise.all(sending);
       if (relay.sent === firstSeq || signal.aborted) return;

@@ -70,6 +70,14 @@ export function tailLine(text: string, max = MESSAGE_MAX): string {
   return `…${tail}`;
 }
 
+/**
+ * `text` as a string of its own. V8 makes a slice of a long string a view that keeps the whole
+ * string alive: a tail cut from a merged megabyte delta would pin it for the rest of the call.
+ */
+function ownCopy(text: string): string {
+  return text.length < 13 ? text : Buffer.from(text, 'utf16le').toString('utf16le');
+}
+
 export class ProgressRelay {
   private readonly clock: Clock;
   private pending = '';
@@ -157,7 +165,7 @@ export class ProgressRelay {
     const channel = this.pendingChannel;
     if (channel === 'content') this.contentSent += delta.length;
     // The tail is brought up to date once per update, not per token (pending holds one channel).
-    this.tails[channel] = (this.tails[channel] + delta).slice(-TAIL_KEEP);
+    this.tails[channel] = ownCopy((this.tails[channel] + delta).slice(-TAIL_KEEP));
     const tail = channel === 'reasoning' ? `thinking: ${this.tails.reasoning}` : this.tails.content;
     this.emit({ delta, channel, message: tailLine(tail), heartbeat: false });
   }

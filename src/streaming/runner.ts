@@ -333,6 +333,11 @@ export class ChatRun implements AttemptContext {
     this.attempt?.cancel();
   }
 
+  /** The content aggregated so far (what the stream's reader may not have read yet included). */
+  contentSoFar(): string {
+    return this.agg.content;
+  }
+
   /** Aborts when the run is cancelled, with its reason. */
   get signal(): AbortSignal {
     if (!this.controller) {

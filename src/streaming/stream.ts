@@ -5,6 +5,13 @@ import type { ChatCompletionChunk, ChatResult } from '../types.js';
 import { ChunkQueue } from './queue.js';
 import type { RunSettled, RunSink } from './runner.js';
 
+/** What a stream needs of the run that feeds it. */
+interface FollowedRun {
+  readonly signal: AbortSignal;
+  abort(reason: unknown): void;
+  contentSoFar(): string;
+}
+
 export class ChatStream implements AsyncIterable<ChatCompletionChunk>, RunSink {
   private readonly queue: ChunkQueue<ChatCompletionChunk>;
   private iterating = false;
@@ -14,8 +21,8 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk>, RunSink {
   /** Told once when the stream opened (`create` resolves then), or when the run failed first. */
   private opening: { resolve(s: ChatStream): void; reject(e: unknown): void } | undefined;
 
-  /** The run this stream is the sink of: what abort() and `signal` act on. */
-  private run: { readonly signal: AbortSignal; abort(reason: unknown): void } | undefined;
+  /** The run this stream is the sink of: what abort(), `signal` and contentSoFar() act on. */
+  private run: FollowedRun | undefined;
 
   /** @internal Built by the client, which starts the run with this stream as its sink. */
   constructor(highWaterMark = 256) {
@@ -23,8 +30,16 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk>, RunSink {
   }
 
   /** @internal The run that feeds this stream. */
-  follow(run: { readonly signal: AbortSignal; abort(reason: unknown): void }): void {
+  follow(run: FollowedRun): void {
     this.run = run;
+  }
+
+  /**
+   * @internal The content the run has aggregated so far, chunks not yet read included: a reader
+   * that needs the text it has read takes the first characters it counted, and keeps no copy.
+   */
+  contentSoFar(): string {
+    return this.run?.contentSoFar() ?? '';
   }
 
   /** @internal Resolves with this stream once it opened; rejects when the run failed before. */

@@ -1,7 +1,9 @@
 // The progress relay under backpressure: while the connection is not writable deltas merge; past
 // a bound it stops holding text, and the rest goes out as one last delta cut from the answer, so
 // the deltas still join to exactly the answer.
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { streamWritability, whenWritable } from '../../src/mcp/backpressure.js';
 import { type Clock, ProgressRelay, type ProgressUpdate } from '../../src/mcp/progress.js';
 
 function manualClock() {
@@ -86,4 +88,60 @@ describe('progress relay backpressure', () => {
     expect(sent.map((u) => u.delta).join('')).toBe(answer);
     expect(relay.contentChars).toBe(answer.length);
   });
+});
+
+describe('connection writability', () => {
+  /** A connection whose client reads nothing: every write stays queued. */
+  const stalled = () => new Writable({ highWaterMark: 1024, write: () => {} });
+
+  it('a wait for a full connection ends when the connection closes', async () => {
+    const stream = stalled();
+    stream.write(Buffer.alloc(200 * 1024));
+    const w = streamWritability(stream);
+    expect(w.canWrite()).toBe(false);
+    let ended = false;
+    const waiting = whenWritable(w, new AbortController().signal, 10).then(() => {
+      ended = true;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(ended).toBe(false);
+    stream.destroy();
+    // Before: the wait polled a closed connection for ever, holding the call and its answer.
+    await Promise.race([waiting, new Promise((r) => setTimeout(r, 1000))]);
+    expect(ended).toBe(true);
+    expect(w.closed()).toBe(true);
+    expect(w.canWrite()).toBe(false);
+  });
+
+  it('an open connection with room is writable, not closed', () => {
+    const w = streamWritability(stalled());
+    expect(w.canWrite()).toBe(true);
+    expect(w.closed()).toBe(false);
+  });
+});
+
+describe('the progress message keeps no long text alive', () => {
+  it.runIf(typeof global.gc === 'function')(
+    'a tail cut from a large delta does not pin the delta (heap after GC)',
+    () => {
+      const gc = global.gc as () => void;
+      const relay = new ProgressRelay({
+        intervalMs: 0,
+        heartbeatMs: 60_000,
+        model: 'm',
+        send: () => {},
+      });
+      // 16 MB of text made in a frame of its own, so only the relay can still hold it.
+      const relayBigDelta = () =>
+        relay.push('content', `${'é'.repeat(8 * 1024 * 1024)}${'ü'.repeat(8 * 1024 * 1024)}`.slice(1));
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      relayBigDelta();
+      gc();
+      const retained = process.memoryUsage().heapUsed - before;
+      relay.stop();
+      // Before: the tail was a slice of the delta, which kept all 16 MB alive.
+      expect(retained).toBeLessThan(4 * 1024 * 1024);
+    },
+  );
 });

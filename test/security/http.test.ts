@@ -324,6 +324,57 @@ describe('drain', () => {
 });
 
 describe('a client that stops reading', () => {
+  it('and then goes away leaves nothing waiting: SIGTERM exits at once', { timeout: 60_000 }, async () => {
+    const own = await startHttpChild(serverEnv(emu));
+    // A 10 MB answer (EXAI_MAX_OUTPUT_BYTES cuts it there) fills every buffer of a client that
+    // does not read, so its last progress and its result wait for the connection.
+    emu.setOptions({ words: 2_500_000, tokensPerChunk: 64 });
+    const started = emu.requests.length;
+    const socket = net.connect(port(own), '127.0.0.1');
+    socket.on('error', () => {});
+    try {
+      const body = JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: {
+          name: 'chat',
+          arguments: { prompt: 'read nothing, then leave', model: 'kimi-k2-0905-preview' },
+          _meta: { progressToken: 1 },
+        },
+      });
+      socket.write(
+        `${postHead(own, `\ncontent-length: ${body.length}`).replaceAll('\n', '\r\n')}\r\n\r\n${body}`,
+      );
+      socket.pause();
+      const deadline = performance.now() + 30_000;
+      while (emu.requests[started]?.endedAt === undefined && performance.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(emu.requests[started]?.endedAt).toBeDefined();
+      await new Promise((r) => setTimeout(r, 300));
+      socket.destroy();
+      await new Promise((r) => setTimeout(r, 300));
+      const t0 = performance.now();
+      own.child.kill('SIGTERM');
+      // Before: the result waited for a closed connection to become writable, for ever.
+      const code = await Promise.race([
+        own.exited,
+        new Promise((r) => setTimeout(() => r('still running'), 10_000)),
+      ]);
+      const ms = performance.now() - t0;
+      console.log(
+        `[drain] after a client that stopped reading went away: exit ${code} after ${ms.toFixed(0)} ms`,
+      );
+      expect(code).toBe(0);
+      expect(ms).toBeLessThan(3000);
+    } finally {
+      socket.destroy();
+      emu.setOptions({ words: 60, tokensPerChunk: 1 });
+      await own.stop();
+    }
+  });
+
   it('is cut after the unwritable limit and its upstream request is cancelled', {
     timeout: 40_000,
   }, async () => {

@@ -38,8 +38,13 @@ export const abandonAfterMs = (budgetMs: number) => Math.max(3 * budgetMs, 5000)
 export class AnswerJob {
   readonly id = newResumeId();
   readonly keys = answerKeys(this.id);
-  content = '';
-  reasoning = '';
+  /**
+   * Content characters read from the stream: the text itself is the stream's aggregate, not a
+   * second copy here (a long answer would otherwise be held twice until the call returns).
+   */
+  private contentRead = 0;
+  private reasoning = '';
+  private stream: ChatStream | undefined;
   /** The stream has ended (the result may still be being saved). */
   streamEnded = false;
   /** Receives every delta while a tool call waits on this answer. */
@@ -85,6 +90,7 @@ export class AnswerJob {
 
   /** Consumes the stream to its end; never throws (failures are in the JobEnd). */
   async run(stream: ChatStream): Promise<void> {
+    this.stream = stream;
     try {
       for await (const chunk of stream) {
         const delta = chunk.choices[0]?.delta;
@@ -102,6 +108,9 @@ export class AnswerJob {
       end.failure = error;
     }
     this.streamEnded = true;
+    // The result holds the answer now; nothing can detach any more.
+    this.reasoning = '';
+    this.stream = undefined;
     if (end.result && !this.signal.aborted) {
       await this.o.onFinished(end.result).catch((error: unknown) => {
         end.notSaved = describeError(error);
@@ -119,7 +128,8 @@ export class AnswerJob {
     this.detached = true;
     this.listener = undefined;
     this.o.svc.jobs.set(this.id, this);
-    return { content: this.content, reasoning: this.reasoning };
+    const content = this.stream?.contentSoFar().slice(0, this.contentRead) ?? '';
+    return { content, reasoning: this.reasoning };
   }
 
   /** Writes the first state record; from then on the answer can be resumed anywhere. */
@@ -141,7 +151,8 @@ export class AnswerJob {
   }
 
   private take(channel: Channel, text: string): void {
-    this[channel] += text;
+    if (channel === 'content') this.contentRead += text.length;
+    else this.reasoning += text;
     if (this.detached) this.pending[channel] += text;
     else this.listener?.(channel, text);
   }
