@@ -153,7 +153,6 @@ describe('through the MCP chat tool (stdio)', () => {
     const details = (result._meta?.['exai/result'] ?? result.structuredContent) as Record<string, unknown>;
     expect(textOf(result)).toBe(e.content);
     expect(details).toMatchObject({
-      content: e.content,
       // An answer without reasoning carries no reasoning field.
       ...(e.reasoning ? { reasoning: e.reasoning } : {}),
       finish_reason: e.finishReason,

@@ -15,7 +15,7 @@ import {
   storableTurn,
 } from './conversations.js';
 import { describeError, toolError } from './errors.js';
-import { answerResult, type ExaiResult, type HistoryInfo } from './result.js';
+import { type AnswerPart, answerResult, type HistoryInfo } from './result.js';
 import { AnswerJob, type JobEnd } from './resume/job.js';
 import { newConversationId } from './resume/keys.js';
 import type { Runtime } from './runtime.js';
@@ -217,7 +217,7 @@ async function waitForAnswer(
 function finalResult(end: JobEnd, showReasoning: boolean, f: Facts): CallToolResult {
   if (!end.result) return toolError(end.failure, f.usedModel);
   const r = end.result;
-  const meta: ExaiResult = {
+  const part: AnswerPart = {
     content: r.content,
     ...(showReasoning && r.reasoning ? { reasoning: r.reasoning } : {}),
     finish_reason: r.finishReason,
@@ -228,7 +228,7 @@ function finalResult(end: JobEnd, showReasoning: boolean, f: Facts): CallToolRes
     part: 1,
     ...(f.earlier ? { history: f.history } : {}),
   };
-  return answerResult(meta, end.notSaved);
+  return answerResult(part, end.notSaved);
 }
 
 /** A store failure as one clear error naming the store and what could not be done. */

@@ -14,10 +14,11 @@ export interface HistoryInfo {
   droppedTurns: number;
 }
 
-/** `_meta["exai/result"]`. */
+/**
+ * `_meta["exai/result"]`: exai's details of a part. The text itself is `content[0].text` only:
+ * a second copy here would double every result on the wire and in memory.
+ */
 export interface ExaiResult {
-  /** This part's text: `content[0].text`. */
-  content: string;
   /** This part's reasoning, with show_reasoning. */
   reasoning?: string;
   /** null until the last part. */
@@ -57,9 +58,16 @@ export function statusLine(r: ExaiResult, notSaved?: string): string | undefined
   return parts.length ? parts.join(' · ') : undefined;
 }
 
-export function answerResult(r: ExaiResult, notSaved?: string): CallToolResult {
-  const content: CallToolResult['content'] = [{ type: 'text', text: r.content }];
-  const status = statusLine(r, notSaved);
+/** A part as the tools build it: its text and its details. */
+export interface AnswerPart extends ExaiResult {
+  /** This part's text: `content[0].text`. */
+  content: string;
+}
+
+export function answerResult(part: AnswerPart, notSaved?: string): CallToolResult {
+  const { content: text, ...details } = part;
+  const content: CallToolResult['content'] = [{ type: 'text', text }];
+  const status = statusLine(details, notSaved);
   if (status) content.push({ type: 'text', text: status });
-  return { content, _meta: { [RESULT_META_KEY]: r } };
+  return { content, _meta: { [RESULT_META_KEY]: details } };
 }

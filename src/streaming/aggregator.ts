@@ -26,10 +26,13 @@ class TextBuilder {
   }
 
   toString(): string {
-    if (this.parts.length > 0 || this.blocks.length > 1) {
-      this.blocks = [this.blocks.join('') + this.parts.join('')];
+    if (this.parts.length > 0) {
+      this.blocks.push(this.parts.join(''));
       this.parts = [];
     }
+    // One join makes one flat string. (Joined blocks + joined parts would be a rope, which V8
+    // copies whole once more the first time it is read as a flat string: a third copy at the end.)
+    if (this.blocks.length > 1) this.blocks = [this.blocks.join('')];
     return this.blocks[0] ?? '';
   }
 }

@@ -266,9 +266,11 @@ export function textOf(result: unknown, index = 0): string {
   return content[index]?.text ?? '';
 }
 
-/** `_meta["exai/result"]` of a chat or chat_resume result: exai's details, hidden from the model. */
+/**
+ * `_meta["exai/result"]` of a chat or chat_resume result: exai's details, hidden from the model.
+ * The text is `content[0].text` alone (textOf).
+ */
 export interface ExaiResultSeen {
-  content: string;
   reasoning?: string;
   finish_reason: string | null;
   usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
