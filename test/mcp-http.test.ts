@@ -261,7 +261,9 @@ describe('exai serve --http: streaming', () => {
         const sc = exaiResult(result);
         expect(sc.metadata.interrupted).toBe(true);
         expect(textOf(result, 1)).toMatch(/shutting down/);
-        expect(answerFor('glm', 'glm-4.5-flash', 'until shutdown').content.startsWith(textOf(result))).toBe(true);
+        expect(answerFor('glm', 'glm-4.5-flash', 'until shutdown').content.startsWith(textOf(result))).toBe(
+          true,
+        );
       }
     } finally {
       await client.close().catch(() => {});
