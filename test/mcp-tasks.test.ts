@@ -1,6 +1,7 @@
-// `chat` as an MCP task (2025-11-25 tasks), driven by the SDK v1 client's own task API over stdio:
-// tasks/get shows status and the latest progress, tasks/result the answer, tasks/cancel aborts
-// the upstream request within 100 ms.
+// `chat` as an MCP task (2025-11-25 tasks), driven by the SDK v1 client's own task API over stdio
+// (and over HTTP, where the tools/call exchange ends as soon as the task is created): tasks/get
+// shows status and the latest progress, tasks/result the answer, tasks/cancel aborts the upstream
+// request within 100 ms.
 
 import type { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { CallToolResultSchema, CreateTaskResultSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -9,11 +10,14 @@ import { type Emulator, startEmulator } from '../src/emulator/index.js';
 import {
   answerFor,
   type Connected,
+  connectHttpV1,
   connectStdioV1,
   exaiResult,
+  type HttpChild,
   nextClientClose,
   now,
   serverEnv,
+  startHttpChild,
   textOf,
 } from './helpers/mcp.js';
 
@@ -39,33 +43,7 @@ describe('chat as an MCP task (SDK v1 client)', () => {
   });
 
   it('runs to the end: taskCreated, statuses with progress, then the answer from tasks/result', async () => {
-    const prompt = 'as a task';
-    const stream = conn.client.experimental.tasks.callToolStream(
-      { name: 'chat', arguments: { prompt, model: MODEL } },
-      CallToolResultSchema,
-      { task: { ttl: 60_000 }, onprogress: () => undefined },
-    );
-    const kinds: string[] = [];
-    const messages: string[] = [];
-    let result: unknown;
-    for await (const m of stream) {
-      kinds.push(m.type);
-      if (m.type === 'taskStatus' && m.task.statusMessage) messages.push(m.task.statusMessage);
-      if (m.type === 'result') result = m.result;
-      if (m.type === 'error') throw m.error;
-    }
-    const expected = answerFor('glm', MODEL, prompt).content;
-    expect(kinds[0]).toBe('taskCreated');
-    expect(kinds.at(-1)).toBe('result');
-    expect(kinds.filter((k) => k === 'taskStatus').length).toBeGreaterThanOrEqual(2);
-    // tasks/get carried the answer's tail while it was being written.
-    expect(
-      messages.some(
-        (m) => m.length > 0 && m !== 'started' && expected.includes(m.replace(/^…/, '').slice(0, 20)),
-      ),
-    ).toBe(true);
-    expect(textOf(result)).toBe(expected);
-    expect(exaiResult(result).finish_reason).toBe('stop');
+    await runsToTheEnd(conn.client, 'as a task');
   }, 30_000);
 
   it('tasks/cancel closes the upstream socket within 100 ms', async () => {
@@ -103,4 +81,53 @@ describe('chat as an MCP task (SDK v1 client)', () => {
       /unknown or expired task "t_nope"/,
     );
   });
+});
+
+/** A task with a progress token, followed to its result: statuses carry the answer's tail. */
+async function runsToTheEnd(client: V1Client, prompt: string): Promise<void> {
+  const stream = client.experimental.tasks.callToolStream(
+    { name: 'chat', arguments: { prompt, model: MODEL } },
+    CallToolResultSchema,
+    { task: { ttl: 60_000 }, onprogress: () => undefined },
+  );
+  const kinds: string[] = [];
+  const messages: string[] = [];
+  let result: unknown;
+  for await (const m of stream) {
+    kinds.push(m.type);
+    if (m.type === 'taskStatus' && m.task.statusMessage) messages.push(m.task.statusMessage);
+    if (m.type === 'result') result = m.result;
+    if (m.type === 'error') throw m.error;
+  }
+  const expected = answerFor('glm', MODEL, prompt).content;
+  expect(kinds[0]).toBe('taskCreated');
+  expect(kinds.at(-1)).toBe('result');
+  expect(kinds.filter((k) => k === 'taskStatus').length).toBeGreaterThanOrEqual(2);
+  // tasks/get carried the answer's tail while it was being written.
+  expect(
+    messages.some(
+      (m) => m.length > 0 && m !== 'started' && expected.includes(m.replace(/^…/, '').slice(0, 20)),
+    ),
+  ).toBe(true);
+  expect(textOf(result)).toBe(expected);
+  expect(exaiResult(result).finish_reason).toBe('stop');
+}
+
+describe('chat as an MCP task over HTTP (SDK v1 client)', () => {
+  let server: HttpChild;
+  let http: Connected<V1Client>;
+  beforeAll(async () => {
+    server = await startHttpChild(serverEnv(emu));
+    http = await connectHttpV1(server.url);
+  });
+  afterAll(async () => {
+    await http?.close();
+    await server?.stop();
+  });
+
+  // Before: the task's progress waited on the tools/call exchange's connection, which closes once
+  // the task is created: no status carried progress, and the result was lost.
+  it('runs to the end although the exchange that created it has ended', async () => {
+    await runsToTheEnd(http.client, 'as a task over http');
+  }, 30_000);
 });

@@ -19,9 +19,10 @@ export interface CallProgress {
    * ping sent after it is answered only once the client has handled everything before it, so
    * the result, sent after the pong, is read apart from the notifications (stdio, in-memory).
    * `content` is the text this call returns: a relay that stopped holding deltas for a client that
-   * was not reading takes the rest from it.
+   * was not reading takes the rest from it. False when the call's connection closed meanwhile:
+   * nobody will read the result.
    */
-  settle(content?: string): Promise<void>;
+  settle(content?: string): Promise<boolean>;
 }
 
 /** undefined when the request carries no progress token (then nothing is sent). */
@@ -73,17 +74,17 @@ export function callProgress(
         // Gone: the rest of the answer would be serialised for nobody.
         if (writability.closed()) {
           relay.stop();
-          return;
+          return false;
         }
       }
       relay.close(content);
       await Promise.all(sending);
-      if (relay.sent === firstSeq || signal.aborted) return;
+      if (relay.sent === firstSeq || signal.aborted) return true;
       // Over HTTP every notification is an SSE event of its own, which the clients dispatch in
       // order, and a stateless exchange cannot carry a server's ping: one timer turn is enough.
       if (ctx.http) {
         await new Promise((resolve) => setTimeout(resolve, 1));
-        return;
+        return true;
       }
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -93,6 +94,7 @@ export function callProgress(
         }),
       ]);
       clearTimeout(timer);
+      return true;
     },
   };
 }

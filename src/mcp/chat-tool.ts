@@ -164,12 +164,17 @@ async function waitForAnswer(
     clearTimeout(timer);
     if (end || job.streamEnded) {
       const final = end ?? (await job.done);
-      await progress?.settle(final.result?.content);
+      if ((await progress?.settle(final.result?.content)) === false) return gone(f);
       return finalResult(final, showReasoning, f);
     }
     const part = job.detach();
     callSignal.removeEventListener('abort', onCancel);
-    await progress?.settle(part.content);
+    // A client that went away while its part waited never learns the resume id: nobody could
+    // resume the answer, so it stops now instead of running upstream until it is abandoned.
+    if ((await progress?.settle(part.content)) === false || callSignal.aborted) {
+      job.abandon('its resume id never reached the client');
+      return gone(f);
+    }
     try {
       await job.persist(
         {
@@ -230,6 +235,10 @@ function finalResult(end: JobEnd, showReasoning: boolean, f: Facts): CallToolRes
   };
   return answerResult(part, end.notSaved);
 }
+
+/** For a call whose client went away before its result: nobody reads it, so nothing large is built. */
+const gone = (f: Facts) =>
+  toolError(new Error('the client closed the connection before the answer could be sent'), f.usedModel);
 
 /** A store failure as one clear error naming the store and what could not be done. */
 function storeTrouble(error: unknown, svc: Services, doing: string): Error {

@@ -165,7 +165,8 @@ export class ProgressRelay {
     const channel = this.pendingChannel;
     if (channel === 'content') this.contentSent += delta.length;
     // The tail is brought up to date once per update, not per token (pending holds one channel).
-    this.tails[channel] = ownCopy((this.tails[channel] + delta).slice(-TAIL_KEEP));
+    const recent = delta.length >= TAIL_KEEP ? delta : this.tails[channel] + delta;
+    this.tails[channel] = ownCopy(recent.slice(-TAIL_KEEP));
     const tail = channel === 'reasoning' ? `thinking: ${this.tails.reasoning}` : this.tails.content;
     this.emit({ delta, channel, message: tailLine(tail), heartbeat: false });
   }

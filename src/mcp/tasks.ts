@@ -128,8 +128,10 @@ function startTask(rt: Runtime, params: Record<string, unknown>, ctx: ServerCont
     result: Promise.resolve({ content: [] }),
   };
   // The task outlives the tools/call exchange: its own signal, progress mirrored into the status.
+  // No `http`: the tools/call exchange (whose connection progress would wait on) ends at once.
+  const { http: _exchange, ...rest } = ctx;
   const taskCtx: ServerContext = {
-    ...ctx,
+    ...rest,
     mcpReq: {
       ...ctx.mcpReq,
       signal: controller.signal,

@@ -39,6 +39,10 @@ class TextBuilder {
 
 const BLOCK_PIECES = 512;
 
+/** Whether an answer is folded from this choice: exai asks for one; any other index is a provider oddity. */
+export const isAnswerChoice = (choice: { index?: number | undefined }) =>
+  choice.index === 0 || choice.index === undefined;
+
 export class Aggregator {
   private readonly contentText = new TextBuilder();
   private reasoningText = new TextBuilder();
@@ -60,8 +64,7 @@ export class Aggregator {
     if (chunk.usage) this.usage = chunk.usage;
     let token = false;
     for (const choice of chunk.choices) {
-      // exai asks for one choice; any other index is a provider oddity we do not mix in.
-      if (choice.index !== 0 && choice.index !== undefined) continue;
+      if (!isAnswerChoice(choice)) continue;
       const d = choice.delta;
       if (d.content) {
         this.contentText.push(d.content);

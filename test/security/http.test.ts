@@ -375,6 +375,67 @@ describe('a client that stops reading', () => {
     }
   });
 
+  it('whose early part waits for its connection and who then goes away: the answer stops upstream', {
+    timeout: 40_000,
+  }, async () => {
+    const config = loadConfig({
+      env: testEnv(emu, { EXAI_MAX_OUTPUT_BYTES: '104857600' }),
+      dotenvDir: false,
+    });
+    const lines: string[] = [];
+    const server = await serveHttp({
+      config,
+      logger: createLogger('info', (l) => lines.push(l)),
+      host: '127.0.0.1',
+      port: 0,
+    });
+    // About 8 MB at full speed fills a connection that is not read, then the stream stalls (open)
+    // past the call budget and the end of the test.
+    emu.setOptions({ words: 2_000_000, tokensPerChunk: 2000 });
+    emu.script([{ type: 'stall', ms: 20_000, afterChunks: 700 }]);
+    let closedAt = Number.POSITIVE_INFINITY;
+    const closed = new Promise<void>((resolve) =>
+      emu.once('client-closed', () => {
+        closedAt = performance.now();
+        resolve();
+      }),
+    );
+    const socket = net.connect(server.port, '127.0.0.1');
+    socket.on('error', () => {});
+    try {
+      const body = JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: {
+          name: 'chat',
+          arguments: { prompt: 'leave before the first part', model: 'kimi-k2-0905-preview', wait_ms: 1500 },
+          _meta: { progressToken: 1 },
+        },
+      });
+      socket.write(
+        `POST /mcp HTTP/1.1\r\nhost: 127.0.0.1:${server.port}\r\ncontent-type: application/json\r\n` +
+          `accept: application/json, text/event-stream\r\nmcp-protocol-version: 2025-06-18\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+      );
+      socket.pause();
+      // Past the call budget: the first part (and its resume id) waits for the connection.
+      await new Promise((r) => setTimeout(r, 2200));
+      const goneAt = performance.now();
+      socket.destroy();
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 15_000))]);
+      const ms = closedAt - goneAt;
+      console.log(`[unread part] client gone → upstream closed after ${ms.toFixed(0)} ms`);
+      // Before: the answer was kept for a resume id nobody had, until abandoned (5 s here).
+      expect(ms).toBeLessThan(2000);
+      expect(lines.join('')).toMatch(/answer abandoned.*its resume id never reached the client/);
+    } finally {
+      socket.destroy();
+      emu.script([]);
+      emu.setOptions({ paceMs: 0, words: 60, tokensPerChunk: 1 });
+      await server.close();
+    }
+  });
+
   it('is cut after the unwritable limit and its upstream request is cancelled', {
     timeout: 40_000,
   }, async () => {

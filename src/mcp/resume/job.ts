@@ -4,6 +4,7 @@
 import { AbortError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { StoreError } from '../../store/index.js';
+import { isAnswerChoice } from '../../streaming/aggregator.js';
 import type { ChatStream } from '../../streaming/stream.js';
 import type { ChatResult } from '../../types.js';
 import { describeError } from '../errors.js';
@@ -93,10 +94,13 @@ export class AnswerJob {
     this.stream = stream;
     try {
       for await (const chunk of stream) {
-        const delta = chunk.choices[0]?.delta;
-        if (!delta) continue;
-        if (delta.reasoning_content) this.take('reasoning', delta.reasoning_content);
-        if (delta.content) this.take('content', delta.content);
+        // The choices the stream's aggregate is made of: detach() counts on the same text.
+        for (const choice of chunk.choices) {
+          if (!isAnswerChoice(choice)) continue;
+          const delta = choice.delta;
+          if (delta.reasoning_content) this.take('reasoning', delta.reasoning_content);
+          if (delta.content) this.take('content', delta.content);
+        }
       }
     } catch {
       // The same failure is in finalResult(): rejected when nothing arrived, else a partial result.
@@ -187,7 +191,8 @@ export class AnswerJob {
     }
   }
 
-  private abandon(why: string): void {
+  /** Stops the answer and deletes what was stored of it: nobody will resume it. */
+  abandon(why: string): void {
     if (this.dropped) return;
     this.dropped = true;
     this.log.info('answer abandoned', { resumeId: this.id, why });

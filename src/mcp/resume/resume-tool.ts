@@ -110,7 +110,10 @@ async function resume(args: ResumeInput, ctx: ServerContext, rt: Runtime, signal
         return toolError('chat_resume was cancelled; the answer goes on — call chat_resume again to get it');
       }
     }
-    await progress?.settle(content);
+    if ((await progress?.settle(content)) === false || signal.aborted) {
+      // Nobody received this part: the next chat_resume starts where this one did.
+      return toolError('chat_resume was cancelled; the answer goes on — call chat_resume again to get it');
+    }
   } finally {
     progress?.relay.stop();
   }
