@@ -115,3 +115,33 @@ export function rawHttp(port: number, request: string, body = ''): Promise<RawHt
     socket.end(body);
   });
 }
+
+/**
+ * A `chat` call over a raw socket whose client then reads nothing (the socket is paused): the
+ * server's writes pile up in its buffers. `read(n)` takes up to n bytes, as a slow client would.
+ */
+export function unreadChatCall(
+  port: number,
+  args: Record<string, unknown>,
+  progressToken: string | number = 1,
+) {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  const body = JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'tools/call',
+    params: { name: 'chat', arguments: args, _meta: { progressToken } },
+  });
+  socket.write(
+    `POST /mcp HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncontent-type: application/json\r\n` +
+      'accept: application/json, text/event-stream\r\nmcp-protocol-version: 2025-06-18\r\n' +
+      `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+  socket.pause();
+  return {
+    socket,
+    read: (bytes: number) => (socket.read(bytes) as Buffer | null)?.length ?? 0,
+    close: () => socket.destroy(),
+  };
+}

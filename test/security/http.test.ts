@@ -11,7 +11,7 @@ import { serveHttp } from '../../src/mcp/http.js';
 import { bindRefusal, bindsLoopbackOnly, isLoopbackAddress } from '../../src/mcp/http-guard.js';
 import { answerFor, connectHttp, type HttpChild, serverEnv, startHttpChild, textOf } from '../helpers/mcp.js';
 import { testEnv } from '../helpers/setup.js';
-import { rawHttp } from './helpers.js';
+import { rawHttp, unreadChatCall } from './helpers.js';
 
 const TOKEN = 'security-probe-token-0123456789abcdef';
 let emu: Emulator;
@@ -324,36 +324,41 @@ describe('drain', () => {
 });
 
 describe('a client that stops reading', () => {
+  /** `exai serve --http` in this process, its log lines kept, with no output cap in the way. */
+  async function inProcess(extra: { maxUnwritableMs?: number } = {}) {
+    const config = loadConfig({
+      env: testEnv(emu, { EXAI_MAX_OUTPUT_BYTES: '104857600' }),
+      dotenvDir: false,
+    });
+    const lines: string[] = [];
+    const server = await serveHttp({
+      config,
+      logger: createLogger('info', (l) => lines.push(l)),
+      host: '127.0.0.1',
+      port: 0,
+      ...extra,
+    });
+    return { server, log: () => lines.join('') };
+  }
+
   it('and then goes away leaves nothing waiting: SIGTERM exits at once', { timeout: 60_000 }, async () => {
     const own = await startHttpChild(serverEnv(emu));
     // A 10 MB answer (EXAI_MAX_OUTPUT_BYTES cuts it there) fills every buffer of a client that
     // does not read, so its last progress and its result wait for the connection.
     emu.setOptions({ words: 2_500_000, tokensPerChunk: 64 });
     const started = emu.requests.length;
-    const socket = net.connect(port(own), '127.0.0.1');
-    socket.on('error', () => {});
+    const call = unreadChatCall(port(own), {
+      prompt: 'read nothing, then leave',
+      model: 'kimi-k2-0905-preview',
+    });
     try {
-      const body = JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'tools/call',
-        params: {
-          name: 'chat',
-          arguments: { prompt: 'read nothing, then leave', model: 'kimi-k2-0905-preview' },
-          _meta: { progressToken: 1 },
-        },
-      });
-      socket.write(
-        `${postHead(own, `\ncontent-length: ${body.length}`).replaceAll('\n', '\r\n')}\r\n\r\n${body}`,
-      );
-      socket.pause();
       const deadline = performance.now() + 30_000;
       while (emu.requests[started]?.endedAt === undefined && performance.now() < deadline) {
         await new Promise((r) => setTimeout(r, 50));
       }
       expect(emu.requests[started]?.endedAt).toBeDefined();
       await new Promise((r) => setTimeout(r, 300));
-      socket.destroy();
+      call.close();
       await new Promise((r) => setTimeout(r, 300));
       const t0 = performance.now();
       own.child.kill('SIGTERM');
@@ -369,7 +374,7 @@ describe('a client that stops reading', () => {
       expect(code).toBe(0);
       expect(ms).toBeLessThan(3000);
     } finally {
-      socket.destroy();
+      call.close();
       emu.setOptions({ words: 60, tokensPerChunk: 1 });
       await own.stop();
     }
@@ -378,17 +383,7 @@ describe('a client that stops reading', () => {
   it('whose early part waits for its connection and who then goes away: the answer stops upstream', {
     timeout: 40_000,
   }, async () => {
-    const config = loadConfig({
-      env: testEnv(emu, { EXAI_MAX_OUTPUT_BYTES: '104857600' }),
-      dotenvDir: false,
-    });
-    const lines: string[] = [];
-    const server = await serveHttp({
-      config,
-      logger: createLogger('info', (l) => lines.push(l)),
-      host: '127.0.0.1',
-      port: 0,
-    });
+    const { server, log } = await inProcess();
     // About 8 MB at full speed fills a connection that is not read, then the stream stalls (open)
     // past the call budget and the end of the test.
     emu.setOptions({ words: 2_000_000, tokensPerChunk: 2000 });
@@ -400,36 +395,24 @@ describe('a client that stops reading', () => {
         resolve();
       }),
     );
-    const socket = net.connect(server.port, '127.0.0.1');
-    socket.on('error', () => {});
+    const call = unreadChatCall(server.port, {
+      prompt: 'leave before the first part',
+      model: 'kimi-k2-0905-preview',
+      wait_ms: 1500,
+    });
     try {
-      const body = JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'tools/call',
-        params: {
-          name: 'chat',
-          arguments: { prompt: 'leave before the first part', model: 'kimi-k2-0905-preview', wait_ms: 1500 },
-          _meta: { progressToken: 1 },
-        },
-      });
-      socket.write(
-        `POST /mcp HTTP/1.1\r\nhost: 127.0.0.1:${server.port}\r\ncontent-type: application/json\r\n` +
-          `accept: application/json, text/event-stream\r\nmcp-protocol-version: 2025-06-18\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
-      );
-      socket.pause();
       // Past the call budget: the first part (and its resume id) waits for the connection.
       await new Promise((r) => setTimeout(r, 2200));
       const goneAt = performance.now();
-      socket.destroy();
+      call.close();
       await Promise.race([closed, new Promise((r) => setTimeout(r, 15_000))]);
       const ms = closedAt - goneAt;
       console.log(`[unread part] client gone → upstream closed after ${ms.toFixed(0)} ms`);
       // Before: the answer was kept for a resume id nobody had, until abandoned (5 s here).
       expect(ms).toBeLessThan(2000);
-      expect(lines.join('')).toMatch(/answer abandoned.*its resume id never reached the client/);
+      expect(log()).toMatch(/answer abandoned.*its resume id never reached the client/);
     } finally {
-      socket.destroy();
+      call.close();
       emu.script([]);
       emu.setOptions({ paceMs: 0, words: 60, tokensPerChunk: 1 });
       await server.close();
@@ -440,47 +423,20 @@ describe('a client that stops reading', () => {
     timeout: 40_000,
   }, async () => {
     // No output cap in the way: only the cut may end this upstream request early.
-    const config = loadConfig({
-      env: testEnv(emu, { EXAI_MAX_OUTPUT_BYTES: '104857600' }),
-      dotenvDir: false,
-    });
-    const lines: string[] = [];
-    const server = await serveHttp({
-      config,
-      logger: createLogger('warn', (l) => lines.push(l)),
-      host: '127.0.0.1',
-      port: 0,
-      maxUnwritableMs: 300,
-    });
+    const { server, log } = await inProcess({ maxUnwritableMs: 300 });
     // Paced so the upstream is still streaming when the cut comes (the cut must cancel it).
     emu.setOptions({ paceMs: 2, words: 2_000_000, tokensPerChunk: 2000 });
     const closed = new Promise<void>((resolve) => emu.once('client-closed', () => resolve()));
-    const socket = net.connect(server.port, '127.0.0.1');
-    socket.on('error', () => {});
+    const call = unreadChatCall(server.port, { prompt: 'never read', model: 'kimi-k2-0905-preview' });
     try {
-      const body = JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'tools/call',
-        params: {
-          name: 'chat',
-          arguments: { prompt: 'never read', model: 'kimi-k2-0905-preview' },
-          _meta: { progressToken: 1 },
-        },
-      });
-      socket.write(
-        `POST /mcp HTTP/1.1\r\nhost: 127.0.0.1:${server.port}\r\ncontent-type: application/json\r\n` +
-          `accept: application/json, text/event-stream\r\nmcp-protocol-version: 2025-06-18\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
-      );
-      socket.pause();
       await Promise.race([
         closed,
         new Promise((_, fail) => setTimeout(() => fail(new Error('not cut')), 30_000)),
       ]);
-      expect(lines.join('')).toMatch(/cut a client that stopped reading/);
+      expect(log()).toMatch(/cut a client that stopped reading/);
       expect(emu.requests.at(-1)?.outcome).toBe('client-closed');
     } finally {
-      socket.destroy();
+      call.close();
       emu.setOptions({ paceMs: 0, words: 60, tokensPerChunk: 1 });
       await server.close();
     }

@@ -4,11 +4,11 @@
 // result, buffers) must add less than 2x the answer per client. Figures are printed for the report.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
 import { type HttpChild, serverEnv, startHttpChild } from '../helpers/mcp.js';
+import { unreadChatCall } from './helpers.js';
 
 const ANSWER_BYTES = 10 * 1024 * 1024;
 const MB = 1024 * 1024;
@@ -29,36 +29,18 @@ function rssBytes(pid: number): number {
 
 /** A raw SSE client of one chat call that reads 1 KB per second and never more. */
 function slowReader(port: number, prompt: string) {
-  const socket = net.connect(port, '127.0.0.1');
-  const body = JSON.stringify({
-    jsonrpc: '2.0',
-    id: 1,
-    method: 'tools/call',
-    params: {
-      name: 'chat',
-      arguments: { prompt, model: 'kimi-k2-0905-preview' },
-      _meta: { progressToken: prompt },
-    },
-  });
-  socket.write(
-    `POST /mcp HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncontent-type: application/json\r\n` +
-      'accept: application/json, text/event-stream\r\nmcp-protocol-version: 2025-06-18\r\n' +
-      `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
-  socket.pause();
+  const call = unreadChatCall(port, { prompt, model: 'kimi-k2-0905-preview' }, prompt);
   let read = 0;
   const timer = setInterval(() => {
-    const chunk = socket.read(1024) as Buffer | null;
-    if (chunk) read += chunk.length;
+    read += call.read(1024);
   }, 1000);
-  socket.on('error', () => {});
   return {
     get read() {
       return read;
     },
     close() {
       clearInterval(timer);
-      socket.destroy();
+      call.close();
     },
   };
 }
@@ -158,7 +140,7 @@ describe.runIf(process.env.EXAI_MEMORY_TEST === '1')('memory with clients that r
         expect(m.upstreamDone).toBe(true);
         // What the MCP server adds: measured 1.4-2.1x the answer for one client and 2.0-2.8x for four
         // in the issue-17 work; on 2026-12-02, after the fixes that removed three copies of the
-        // answer, 1.8-3.3x and 3.4-5.7x (the library's own figure moves by 10-25 MB run to run).
+        // answer, 1.8-3.3x and 3.1-5.7x (the library's own figure moves by 10-25 MB run to run).
         expect(added).toBeLessThan((clients === 1 ? 2.5 : 4) * ANSWER_BYTES);
         // Before the relay waited for a writable connection: +171 MB for one client, +356 MB for four.
         expect(growth).toBeLessThan(12 * clients * ANSWER_BYTES);
