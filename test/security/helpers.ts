@@ -117,13 +117,14 @@ export function rawHttp(port: number, request: string, body = ''): Promise<RawHt
 }
 
 /**
- * A `chat` call over a raw socket whose client then reads nothing (the socket is paused): the
+ * A tool call (`chat` unless named) over a raw socket whose client then reads nothing (the socket is paused): the
  * server's writes pile up in its buffers. `read(n)` takes up to n bytes, as a slow client would.
  */
-export function unreadChatCall(
+export function unreadCall(
   port: number,
   args: Record<string, unknown>,
   progressToken: string | number = 1,
+  tool = 'chat',
 ) {
   const socket = net.connect(port, '127.0.0.1');
   socket.on('error', () => {});
@@ -131,7 +132,7 @@ export function unreadChatCall(
     jsonrpc: '2.0',
     id: 1,
     method: 'tools/call',
-    params: { name: 'chat', arguments: args, _meta: { progressToken } },
+    params: { name: tool, arguments: args, _meta: { progressToken } },
   });
   socket.write(
     `POST /mcp HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncontent-type: application/json\r\n` +

@@ -5,13 +5,21 @@ import net from 'node:net';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
-import { type Emulator, startEmulator } from '../../src/emulator/index.js';
+import { type Emulator, emulatorAnswer, startEmulator } from '../../src/emulator/index.js';
 import { createLogger } from '../../src/log.js';
 import { serveHttp } from '../../src/mcp/http.js';
 import { bindRefusal, bindsLoopbackOnly, isLoopbackAddress } from '../../src/mcp/http-guard.js';
-import { answerFor, connectHttp, type HttpChild, serverEnv, startHttpChild, textOf } from '../helpers/mcp.js';
+import {
+  answerFor,
+  connectHttp,
+  exaiResult,
+  type HttpChild,
+  serverEnv,
+  startHttpChild,
+  textOf,
+} from '../helpers/mcp.js';
 import { testEnv } from '../helpers/setup.js';
-import { rawHttp, unreadChatCall } from './helpers.js';
+import { rawHttp, unreadCall } from './helpers.js';
 
 const TOKEN = 'security-probe-token-0123456789abcdef';
 let emu: Emulator;
@@ -347,7 +355,7 @@ describe('a client that stops reading', () => {
     // does not read, so its last progress and its result wait for the connection.
     emu.setOptions({ words: 2_500_000, tokensPerChunk: 64 });
     const started = emu.requests.length;
-    const call = unreadChatCall(port(own), {
+    const call = unreadCall(port(own), {
       prompt: 'read nothing, then leave',
       model: 'kimi-k2-0905-preview',
     });
@@ -395,7 +403,7 @@ describe('a client that stops reading', () => {
         resolve();
       }),
     );
-    const call = unreadChatCall(server.port, {
+    const call = unreadCall(server.port, {
       prompt: 'leave before the first part',
       model: 'kimi-k2-0905-preview',
       wait_ms: 1500,
@@ -419,6 +427,60 @@ describe('a client that stops reading', () => {
     }
   });
 
+  it('whose chat_resume part waits and who then goes away: the part is not spent', {
+    timeout: 60_000,
+  }, async () => {
+    const { server } = await inProcess();
+    const model = 'kimi-k2-0905-preview';
+    const prompt = 'resume, then leave before the part';
+    // About 8 MB at full speed, then the stream stalls (open): the answer keeps a resume id.
+    emu.setOptions({ words: 2_000_000, tokensPerChunk: 2000 });
+    emu.script([{ type: 'stall', ms: 20_000, afterChunks: 700 }]);
+    const reader = await connectHttp(new URL(`http://127.0.0.1:${server.port}/mcp`));
+    let unread: ReturnType<typeof unreadCall> | undefined;
+    try {
+      const first = await reader.client.callTool({
+        name: 'chat',
+        arguments: { prompt, model, wait_ms: 100 },
+      });
+      const id = exaiResult(first).resume_id as string;
+      expect(id).toMatch(/^r_/);
+      // A client that asks for the next part and reads none of it: by the end of its budget the
+      // stream has stalled after about 8 MB, the part waits for the connection, then the client leaves
+      // (within 5 s of the last call: the answer is not abandoned meanwhile).
+      unread = unreadCall(server.port, { resume_id: id, wait_ms: 2500 }, 'gone', 'chat_resume');
+      await new Promise((r) => setTimeout(r, 3500));
+      unread.close();
+      await new Promise((r) => setTimeout(r, 300));
+      // The next chat_resume gets that part: nothing of the answer was lost with the client.
+      const next = await reader.client.callTool({
+        name: 'chat_resume',
+        arguments: { resume_id: id, wait_ms: 500 },
+      });
+      const answer = emulatorAnswer(
+        'kimi',
+        { model, messages: [{ role: 'user', content: prompt }] },
+        {
+          words: 2_000_000,
+        },
+      ).content;
+      const joined = textOf(first) + textOf(next);
+      console.log(
+        `[unread resume] first part ${textOf(first).length} chars, next part ${textOf(next).length} chars`,
+      );
+      // Before: the unread part was committed, so the next one began after it (a gap of megabytes).
+      expect(textOf(next).length).toBeGreaterThan(1_000_000);
+      expect(answer.startsWith(joined)).toBe(true);
+      await reader.client.callTool({ name: 'chat_resume', arguments: { resume_id: id, cancel: true } });
+    } finally {
+      unread?.close();
+      await reader.close();
+      emu.script([]);
+      emu.setOptions({ paceMs: 0, words: 60, tokensPerChunk: 1 });
+      await server.close();
+    }
+  });
+
   it('is cut after the unwritable limit and its upstream request is cancelled', {
     timeout: 40_000,
   }, async () => {
@@ -427,7 +489,7 @@ describe('a client that stops reading', () => {
     // Paced so the upstream is still streaming when the cut comes (the cut must cancel it).
     emu.setOptions({ paceMs: 2, words: 2_000_000, tokensPerChunk: 2000 });
     const closed = new Promise<void>((resolve) => emu.once('client-closed', () => resolve()));
-    const call = unreadChatCall(server.port, { prompt: 'never read', model: 'kimi-k2-0905-preview' });
+    const call = unreadCall(server.port, { prompt: 'never read', model: 'kimi-k2-0905-preview' });
     try {
       await Promise.race([
         closed,

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
 import { type HttpChild, serverEnv, startHttpChild } from '../helpers/mcp.js';
-import { unreadChatCall } from './helpers.js';
+import { unreadCall } from './helpers.js';
 
 const ANSWER_BYTES = 10 * 1024 * 1024;
 const MB = 1024 * 1024;
@@ -29,7 +29,7 @@ function rssBytes(pid: number): number {
 
 /** A raw SSE client of one chat call that reads 1 KB per second and never more. */
 function slowReader(port: number, prompt: string) {
-  const call = unreadChatCall(port, { prompt, model: 'kimi-k2-0905-preview' }, prompt);
+  const call = unreadCall(port, { prompt, model: 'kimi-k2-0905-preview' }, prompt);
   let read = 0;
   const timer = setInterval(() => {
     read += call.read(1024);
