@@ -98,8 +98,8 @@ export class AnswerJob {
         for (const choice of chunk.choices) {
           if (!isAnswerChoice(choice)) continue;
           const delta = choice.delta;
-          if (delta.reasoning_content) this.take('reasoning', delta.reasoning_content);
-          if (delta.content) this.take('content', delta.content);
+          if (delta?.reasoning_content) this.take('reasoning', delta.reasoning_content);
+          if (delta?.content) this.take('content', delta.content);
         }
       }
     } catch {
