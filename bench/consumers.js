@@ -15,7 +15,8 @@ import { libraryConsumer } from './library-consumers.js';
 /** The Node 20 run's consumers (the AI SDK runs in the Node 24 run: see scenarios-node24.js). */
 export const KINDS = ['raw', 'lines', 'parser', 'openai', 'exai'];
 
-function httpPost(agent, url, body, signal) {
+/** POST `body` as JSON; resolves with the response once it is a 200. */
+export function httpPost(agent, url, body, signal) {
   return new Promise((resolve, reject) => {
     const payload = Buffer.from(JSON.stringify(body));
     const req = http.request(url, {
@@ -65,7 +66,7 @@ function tally(t0, delays) {
 }
 
 /** The bare splitter: events end at a blank line; only their `data: ` line is read. */
-function lineSplitter(onData) {
+export function lineSplitter(onData) {
   let buffer = '';
   return (text) => {
     buffer += text;

@@ -6,9 +6,10 @@
 // Usage: node bench/memory-floor.js   (after `npm run build`)
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { killAll, startEmulatorChild } from './children.js';
+import { distModule, MODEL, messagesFor } from './common.js';
+import { httpPost, lineSplitter } from './consumers.js';
 
 const LIMIT = 10 * 1024 * 1024;
 const MODES = ['exai', 'string', 'utf8', 'drop'];
@@ -20,67 +21,48 @@ const LABELS = {
 };
 const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) * 1024;
 
-/** One answer read by a bare SSE splitter, cut at LIMIT characters of content. */
-function bare(base, mode, maxTokens) {
+const request = (maxTokens) => ({
+  model: MODEL,
+  stream: true,
+  messages: messagesFor('memory floor'),
+  ...(maxTokens ? { max_tokens: maxTokens } : {}),
+});
+
+/** One answer read by the benchmarks' bare `\n\n` splitter, cut at LIMIT characters of content. */
+async function bare(base, mode, maxTokens) {
+  const res = await httpPost(undefined, `${base}/chat/completions`, request(maxTokens));
+  const parts = [];
+  let chars = 0;
   return new Promise((resolve, reject) => {
-    const body = JSON.stringify({
-      model: 'kimi-k2.6',
-      stream: true,
-      messages: [{ role: 'user', content: 'memory floor' }],
-      ...(maxTokens ? { max_tokens: maxTokens } : {}),
+    const done = () => {
+      res.destroy();
+      resolve(mode === 'string' ? parts.join('') : mode === 'utf8' ? Buffer.concat(parts) : chars);
+    };
+    const feed = lineSplitter((data) => {
+      if (chars >= LIMIT || data === '[DONE]') return;
+      const content = JSON.parse(data).choices?.[0]?.delta?.content;
+      if (!content) return;
+      chars += content.length;
+      if (mode === 'utf8') parts.push(Buffer.from(content));
+      else if (mode === 'string') parts.push(content);
+      if (chars >= LIMIT) done();
     });
-    const url = new URL(`${base}/chat/completions`);
-    const parts = [];
-    let chars = 0;
-    const req = http.request(
-      url,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${'k'.repeat(20)}` },
-      },
-      (res) => {
-        let buffered = '';
-        res.setEncoding('utf8');
-        const done = () => {
-          req.destroy();
-          resolve(mode === 'string' ? parts.join('') : mode === 'utf8' ? Buffer.concat(parts) : chars);
-        };
-        res.on('end', done);
-        res.on('data', (text) => {
-          buffered += text;
-          for (let i = buffered.indexOf('\n\n'); i >= 0; i = buffered.indexOf('\n\n')) {
-            const event = buffered.slice(0, i);
-            buffered = buffered.slice(i + 2);
-            if (!event.startsWith('data: {')) continue;
-            const content = JSON.parse(event.slice(6)).choices?.[0]?.delta?.content;
-            if (!content) continue;
-            chars += content.length;
-            if (mode === 'utf8') parts.push(Buffer.from(content));
-            else if (mode === 'string') parts.push(content);
-            if (chars >= LIMIT) return done();
-          }
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
+    res.setEncoding('utf8');
+    res.on('data', feed);
+    res.once('end', done);
+    res.once('error', reject);
   });
 }
 
 /** The same answer through exai's library (EXAI_MAX_OUTPUT_BYTES cuts it at LIMIT bytes). */
 async function viaExai(base, maxTokens) {
-  const { createClient, loadConfig } = await import('../dist/index.js');
+  const { createClient, loadConfig } = await import(distModule('index.js'));
   const config = loadConfig({
-    env: { KIMI_API_KEY: 'k'.repeat(20), KIMI_BASE_URL: base, EXAI_MAX_OUTPUT_BYTES: String(LIMIT) },
+    env: { GLM_API_KEY: 'k'.repeat(20), GLM_BASE_URL: base, EXAI_MAX_OUTPUT_BYTES: String(LIMIT) },
     dotenvDir: false,
   });
-  const client = createClient('kimi', { config });
-  const stream = await client.chat.completions.create({
-    model: 'kimi-k2.6',
-    messages: [{ role: 'user', content: 'memory floor' }],
-    stream: true,
-    ...(maxTokens ? { max_tokens: maxTokens } : {}),
-  });
+  const client = createClient('glm', { config });
+  const stream = await client.chat.completions.create({ ...request(maxTokens), stream: true });
   for await (const _ of stream);
   return (await stream.finalResult()).content;
 }
@@ -109,7 +91,7 @@ if (process.argv[2] === '--consumer') {
     const rows = [];
     for (let run = 0; run < 3; run++) {
       for (const mode of MODES) {
-        const out = execFileSync(process.execPath, [self, '--consumer', mode, emulator.kimi], {
+        const out = execFileSync(process.execPath, [self, '--consumer', mode, emulator.glm], {
           encoding: 'utf8',
           timeout: 120_000,
         });
