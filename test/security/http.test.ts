@@ -332,7 +332,10 @@ describe('drain', () => {
 });
 
 describe('a client that stops reading', () => {
-  /** `exai serve --http` in this process, its log lines kept, with no output cap in the way. */
+  /**
+   * `exai serve --http` in this process, its log lines kept, with no output cap in the way;
+   * `stop()` closes it and puts the emulator back as the other probes expect it.
+   */
   async function inProcess(extra: { maxUnwritableMs?: number } = {}) {
     const config = loadConfig({
       env: testEnv(emu, { EXAI_MAX_OUTPUT_BYTES: '104857600' }),
@@ -346,7 +349,12 @@ describe('a client that stops reading', () => {
       port: 0,
       ...extra,
     });
-    return { server, log: () => lines.join('') };
+    const stop = async () => {
+      emu.script([]);
+      emu.setOptions({ paceMs: 0, words: 60, tokensPerChunk: 1 });
+      await server.close();
+    };
+    return { server, log: () => lines.join(''), stop };
   }
 
   it('and then goes away leaves nothing waiting: SIGTERM exits at once', { timeout: 60_000 }, async () => {
@@ -391,7 +399,7 @@ describe('a client that stops reading', () => {
   it('whose early part waits for its connection and who then goes away: the answer stops upstream', {
     timeout: 40_000,
   }, async () => {
-    const { server, log } = await inProcess();
+    const { server, log, stop } = await inProcess();
     // About 8 MB at full speed fills a connection that is not read, then the stream stalls (open)
     // past the call budget and the end of the test.
     emu.setOptions({ words: 2_000_000, tokensPerChunk: 2000 });
@@ -421,16 +429,14 @@ describe('a client that stops reading', () => {
       expect(log()).toMatch(/answer abandoned.*its resume id never reached the client/);
     } finally {
       call.close();
-      emu.script([]);
-      emu.setOptions({ paceMs: 0, words: 60, tokensPerChunk: 1 });
-      await server.close();
+      await stop();
     }
   });
 
   it('whose chat_resume part waits and who then goes away: the part is not spent', {
     timeout: 60_000,
   }, async () => {
-    const { server } = await inProcess();
+    const { server, stop } = await inProcess();
     const model = 'kimi-k2-0905-preview';
     const prompt = 'resume, then leave before the part';
     // About 8 MB at full speed, then the stream stalls (open): the answer keeps a resume id.
@@ -475,9 +481,7 @@ describe('a client that stops reading', () => {
     } finally {
       unread?.close();
       await reader.close();
-      emu.script([]);
-      emu.setOptions({ paceMs: 0, words: 60, tokensPerChunk: 1 });
-      await server.close();
+      await stop();
     }
   });
 
@@ -485,7 +489,7 @@ describe('a client that stops reading', () => {
     timeout: 40_000,
   }, async () => {
     // No output cap in the way: only the cut may end this upstream request early.
-    const { server, log } = await inProcess({ maxUnwritableMs: 300 });
+    const { server, log, stop } = await inProcess({ maxUnwritableMs: 300 });
     // Paced so the upstream is still streaming when the cut comes (the cut must cancel it).
     emu.setOptions({ paceMs: 2, words: 2_000_000, tokensPerChunk: 2000 });
     const closed = new Promise<void>((resolve) => emu.once('client-closed', () => resolve()));
@@ -499,8 +503,7 @@ describe('a client that stops reading', () => {
       expect(emu.requests.at(-1)?.outcome).toBe('client-closed');
     } finally {
       call.close();
-      emu.setOptions({ paceMs: 0, words: 60, tokensPerChunk: 1 });
-      await server.close();
+      await stop();
     }
   });
 });
