@@ -19,10 +19,10 @@ export function streamWritability(stream: Writable): Writability {
   stream.once('close', () => {
     closed = true;
   });
+  const isClosed = () => closed || stream.destroyed;
   return {
-    canWrite: () =>
-      !closed && !stream.destroyed && stream.writableLength <= stream.writableHighWaterMark + SLACK_BYTES,
-    closed: () => closed || stream.destroyed,
+    canWrite: () => !isClosed() && stream.writableLength <= stream.writableHighWaterMark + SLACK_BYTES,
+    closed: isClosed,
   };
 }
 
