@@ -12,10 +12,12 @@ import {
 function fakeClock() {
   let t = 0;
   let nextId = 1;
+  let armed = 0;
   const timers = new Map<number, { due: number; fn: () => void }>();
   const clock: Clock = {
     now: () => t,
     setTimeout(fn, ms) {
+      armed++;
       const id = nextId++;
       timers.set(id, { due: t + ms, fn });
       return id;
@@ -35,7 +37,7 @@ function fakeClock() {
     }
     t = end;
   };
-  return { clock, advance, pending: () => timers.size };
+  return { clock, advance, pending: () => timers.size, armed: () => armed };
 }
 
 function setup(intervalMs = 100, heartbeatMs = 10_000) {
@@ -214,6 +216,21 @@ describe('ProgressRelay', () => {
       advance(200);
     }
     expect(sent.some((s) => s.heartbeat)).toBe(false);
+  });
+
+  it('pushes the heartbeat back with every update, without a timer per update', () => {
+    const { relay, sent, advance, armed } = setup(100, 1_000);
+    for (let i = 0; i < 10; i++) {
+      relay.push('content', 'x');
+      advance(200);
+    }
+    advance(2_000);
+    const beats = sent.filter((s) => s.heartbeat);
+    // The last update went out at 1,800 ms: the first heartbeat is one period after it.
+    expect(sent.filter((s) => !s.heartbeat).at(-1)?.at).toBe(1_800);
+    expect(beats.map((b) => b.at)).toEqual([2_800, 3_800]);
+    // Ten updates, and far fewer timers (each update used to clear and arm one).
+    expect(armed()).toBeLessThan(8);
   });
 });
 

@@ -74,8 +74,9 @@ export function tailLine(text: string, max = MESSAGE_MAX): string {
  * `text` as a string of its own. V8 makes a slice of a long string a view that keeps the whole
  * string alive: a tail cut from a merged megabyte delta would pin it for the rest of the call.
  */
-function ownCopy(text: string): string {
-  return text.length < 13 ? text : Buffer.from(text, 'utf16le').toString('utf16le');
+function ownCopy(text: string, of: string): string {
+  // A slice of a short string pins little: only a long one is worth a copy.
+  return of.length <= 2 * TAIL_KEEP ? text : Buffer.from(text, 'utf16le').toString('utf16le');
 }
 
 export class ProgressRelay {
@@ -92,6 +93,9 @@ export class ProgressRelay {
   private readonly tails: Record<Channel, string> = { content: '', reasoning: '' };
   private flushTimer: unknown;
   private heartbeatTimer: unknown;
+  /** When the armed heartbeat timer fires, and when a heartbeat is due (later, after an update). */
+  private heartbeatTimerAt = 0;
+  private heartbeatDue = 0;
   private stopped = false;
   /** Content characters sent in updates (the rest, once deferred, comes from the final answer). */
   private contentSent = 0;
@@ -166,7 +170,7 @@ export class ProgressRelay {
     if (channel === 'content') this.contentSent += delta.length;
     // The tail is brought up to date once per update, not per token (pending holds one channel).
     const recent = delta.length >= TAIL_KEEP ? delta : this.tails[channel] + delta;
-    this.tails[channel] = ownCopy(recent.slice(-TAIL_KEEP));
+    this.tails[channel] = ownCopy(recent.slice(-TAIL_KEEP), recent);
     const tail = channel === 'reasoning' ? `thinking: ${this.tails.reasoning}` : this.tails.content;
     this.emit({ delta, channel, message: tailLine(tail), heartbeat: false });
   }
@@ -216,6 +220,11 @@ export class ProgressRelay {
   private heartbeat(): void {
     this.heartbeatTimer = undefined;
     if (this.stopped) return;
+    const now = this.clock.now();
+    if (now < this.heartbeatDue) {
+      this.armHeartbeat(now);
+      return;
+    }
     if (this.pending !== '') {
       this.flush();
       return;
@@ -233,9 +242,20 @@ export class ProgressRelay {
 
   private scheduleHeartbeat(from: number): void {
     if (this.stopped) return;
-    if (this.heartbeatTimer !== undefined) this.clock.clearTimeout(this.heartbeatTimer);
     const period = this.thinking ? Math.min(this.o.heartbeatMs, THINKING_EVERY_MS) : this.o.heartbeatMs;
-    const wait = Math.max(0, from + period - this.clock.now());
+    this.heartbeatDue = from + period;
+    // Every update pushes the heartbeat back; the timer is left alone (no timer per update) and,
+    // firing before the heartbeat is due, is armed again for the rest.
+    if (this.heartbeatTimer !== undefined) {
+      if (this.heartbeatTimerAt <= this.heartbeatDue) return;
+      this.clock.clearTimeout(this.heartbeatTimer);
+    }
+    this.armHeartbeat(this.clock.now());
+  }
+
+  private armHeartbeat(now: number): void {
+    const wait = Math.max(0, this.heartbeatDue - now);
+    this.heartbeatTimerAt = now + wait;
     this.heartbeatTimer = this.clock.setTimeout(() => this.heartbeat(), wait);
   }
 

@@ -29,9 +29,10 @@ export class StdioWire implements Transport {
   private size = 0;
   private skipping = false;
   private closed = false;
-  /** Lines waiting for this turn's write, and who waits for it. */
+  /** Lines waiting for this turn's write, and the promise their senders wait on. */
   private queued: string[] = [];
-  private written: (() => void)[] = [];
+  private taken: Promise<void> = Promise.resolve();
+  private written: () => void = () => {};
   /** Admitted chat calls by request id, released by their response or their cancellation. */
   private readonly admitted = new Map<Id, () => void>();
 
@@ -66,10 +67,14 @@ export class StdioWire implements Transport {
     if (this.output.destroyed || this.output.writableEnded) return Promise.resolve();
     // Redaction happened before: every server instance redacts what it sends (redaction.ts).
     this.queued.push(`${JSON.stringify(message)}\n`);
-    if (this.queued.length === 1) setImmediate(flushWire, this);
-    return new Promise<void>((resolve) => {
-      this.written.push(resolve);
-    });
+    if (this.queued.length === 1) {
+      setImmediate(flushWire, this);
+      // One promise for the whole write: every message in it is taken at once.
+      this.taken = new Promise<void>((resolve) => {
+        this.written = resolve;
+      });
+    }
+    return this.taken;
   }
 
   /** Writes what is queued, in order, as one string. */
@@ -78,10 +83,9 @@ export class StdioWire implements Transport {
     const written = this.written;
     if (lines.length === 0) return;
     this.queued = [];
-    this.written = [];
     const done = () => {
       this.output.off('drain', done).off('close', done);
-      for (const resolve of written) resolve();
+      written();
     };
     if (this.output.destroyed || this.output.writableEnded) {
       done();
