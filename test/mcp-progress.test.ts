@@ -8,8 +8,11 @@ import {
   tailLine,
 } from '../src/mcp/progress.js';
 
-/** A manual clock: timers fire only when `advance` passes their due time. */
-function fakeClock() {
+/**
+ * A manual clock: timers fire only when `advance` passes their due time. With `early`, a timer fires
+ * that much before its due time, as node's do (whole milliseconds against a fractional clock).
+ */
+function fakeClock(early = 0) {
   let t = 0;
   let nextId = 1;
   let armed = 0;
@@ -19,7 +22,7 @@ function fakeClock() {
     setTimeout(fn, ms) {
       armed++;
       const id = nextId++;
-      timers.set(id, { due: t + ms, fn });
+      timers.set(id, { due: t + Math.max(early ? 1 : 0, ms) - early, fn });
       return id;
     },
     clearTimeout(id) {
@@ -40,8 +43,8 @@ function fakeClock() {
   return { clock, advance, pending: () => timers.size, armed: () => armed };
 }
 
-function setup(intervalMs = 100, heartbeatMs = 10_000) {
-  const fc = fakeClock();
+function setup(intervalMs = 100, heartbeatMs = 10_000, early = 0) {
+  const fc = fakeClock(early);
   const sent: Array<ProgressUpdate & { at: number }> = [];
   const relay = new ProgressRelay({
     intervalMs,
@@ -231,6 +234,16 @@ describe('ProgressRelay', () => {
     expect(beats.map((b) => b.at)).toEqual([2_800, 3_800]);
     // Ten updates, and far fewer timers (each update used to clear and arm one).
     expect(armed()).toBeLessThan(8);
+  });
+
+  it('sends a heartbeat when its timer fires, also a little before the due time (no second timer)', () => {
+    // Node's timers fire up to a millisecond early against performance.now().
+    const { sent, advance, armed } = setup(100, 50, 0.5);
+    advance(300);
+    const beats = sent.filter((s) => s.heartbeat);
+    expect(beats.map((b) => b.at)).toEqual([49.5, 99, 148.5, 198, 247.5, 297]);
+    // One timer at the start and one after each heartbeat.
+    expect(armed()).toBe(beats.length + 1);
   });
 });
 

@@ -74,9 +74,11 @@ export function tailLine(text: string, max = MESSAGE_MAX): string {
  * `text` as a string of its own. V8 makes a slice of a long string a view that keeps the whole
  * string alive: a tail cut from a merged megabyte delta would pin it for the rest of the call.
  */
-function ownCopy(text: string, of: string): string {
-  // A slice of a short string pins little: only a long one is worth a copy.
-  return of.length <= 2 * TAIL_KEEP ? text : Buffer.from(text, 'utf16le').toString('utf16le');
+function ownCopy(text: string, of: string, delta: string): string {
+  // The tail joined with a short delta is a new string of at most 2 × TAIL_KEEP characters: a
+  // slice of it pins little. A delta taken whole may be a view on a string of any size.
+  const fresh = of !== delta && of.length <= 2 * TAIL_KEEP;
+  return fresh || text.length < 13 ? text : Buffer.from(text, 'utf16le').toString('utf16le');
 }
 
 export class ProgressRelay {
@@ -170,7 +172,7 @@ export class ProgressRelay {
     if (channel === 'content') this.contentSent += delta.length;
     // The tail is brought up to date once per update, not per token (pending holds one channel).
     const recent = delta.length >= TAIL_KEEP ? delta : this.tails[channel] + delta;
-    this.tails[channel] = ownCopy(recent.slice(-TAIL_KEEP), recent);
+    this.tails[channel] = ownCopy(recent.slice(-TAIL_KEEP), recent, delta);
     const tail = channel === 'reasoning' ? `thinking: ${this.tails.reasoning}` : this.tails.content;
     this.emit({ delta, channel, message: tailLine(tail), heartbeat: false });
   }
@@ -220,9 +222,10 @@ export class ProgressRelay {
   private heartbeat(): void {
     this.heartbeatTimer = undefined;
     if (this.stopped) return;
-    const now = this.clock.now();
-    if (now < this.heartbeatDue) {
-      this.armHeartbeat(now);
+    // Updates went out since it was armed: the heartbeat is due later. (Not `now < due`: a real
+    // timer fires up to a millisecond before a fractional due time, and would be armed again.)
+    if (this.heartbeatDue > this.heartbeatTimerAt) {
+      this.armHeartbeat(this.clock.now());
       return;
     }
     if (this.pending !== '') {
@@ -254,9 +257,8 @@ export class ProgressRelay {
   }
 
   private armHeartbeat(now: number): void {
-    const wait = Math.max(0, this.heartbeatDue - now);
-    this.heartbeatTimerAt = now + wait;
-    this.heartbeatTimer = this.clock.setTimeout(() => this.heartbeat(), wait);
+    this.heartbeatTimerAt = Math.max(now, this.heartbeatDue);
+    this.heartbeatTimer = this.clock.setTimeout(() => this.heartbeat(), this.heartbeatTimerAt - now);
   }
 
   private clearFlushTimer(): void {

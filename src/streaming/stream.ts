@@ -21,7 +21,7 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk>, RunSink {
   /** Told once when the stream opened (`create` resolves then), or when the run failed first. */
   private opening: { resolve(s: ChatStream): void; reject(e: unknown): void } | undefined;
 
-  /** The run this stream is the sink of: what abort(), `signal` and contentSoFar() act on. */
+  /** The run this stream is the sink of: what abort() and `signal` act on. */
   private run: FollowedRun | undefined;
 
   /** @internal Built by the client, which starts the run with this stream as its sink. */

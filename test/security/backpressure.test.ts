@@ -144,4 +144,24 @@ describe('the progress message keeps no long text alive', () => {
       expect(retained).toBeLessThan(4 * 1024 * 1024);
     },
   );
+
+  it.runIf(typeof global.gc === 'function').each([
+    ['a first delta of 500 characters', 500, false],
+    ['a later delta of 1,200 characters', 1_200, true],
+  ])('a tail of %s cut from a 16 MB string does not pin that string', (_name, chars, later) => {
+    const gc = global.gc as () => void;
+    const relay = new ProgressRelay({ intervalMs: 0, heartbeatMs: 60_000, model: 'm', send: () => {} });
+    if (later) relay.push('content', 'an earlier update ');
+    // A short view on 16 MB made in a frame of its own: only the relay can still hold the 16 MB.
+    const relayView = () =>
+      relay.push('content', `${'é'.repeat(8 * 1024 * 1024)}${'ü'.repeat(8 * 1024 * 1024)}`.slice(-chars));
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    relayView();
+    gc();
+    const retained = process.memoryUsage().heapUsed - before;
+    relay.stop();
+    // A tail kept as the delta itself (or a slice of it) kept the whole string alive.
+    expect(retained).toBeLessThan(4 * 1024 * 1024);
+  });
 });

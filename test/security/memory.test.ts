@@ -122,7 +122,7 @@ async function measure(server: HttpChild, clients: number) {
 // running beside it, so it runs on request: EXAI_MEMORY_TEST=1 npx vitest run test/security/memory.test.ts
 describe.runIf(process.env.EXAI_MEMORY_TEST === '1')('memory with clients that read slowly', () => {
   it.each([1, 4])(
-    '%i client(s) reading 1 KB/s from a 10 MB answer: the MCP layer adds under 4.5x (one) / 10x (four) the answer',
+    '%i client(s) reading 1 KB/s from a 10 MB answer: the MCP layer adds under 4.7x (one) / 10x (four) the answer',
     async (clients) => {
       const server = await startHttpChild(serverEnv(emu, { EXAI_LOG_LEVEL: 'warn' }));
       try {
@@ -138,11 +138,12 @@ describe.runIf(process.env.EXAI_MEMORY_TEST === '1')('memory with clients that r
             `(${(added / ANSWER_BYTES).toFixed(2)}x); clients read ${m.read} bytes`,
         );
         expect(m.upstreamDone).toBe(true);
-        // What the MCP server adds, a difference of two noisy RSS figures (the library's moves by
-        // 10-35 MB run to run). Measured on 2026-12-02 over eight runs: 1.8-3.9x the answer for one
-        // client and 2.4-5.7x for four; with the three copies of the answer removed that day still
-        // in place, 5.6-7.0x and 19.7-20.7x. The bounds sit between the two.
-        expect(added).toBeLessThan((clients === 1 ? 4.5 : 10) * ANSWER_BYTES);
+        // What the MCP server adds, a difference of two noisy RSS figures (the server's growth moved
+        // by 17 MB for one client, the library's by up to 35 MB for four). Measured on 2026-12-02
+        // over eight runs: 1.8-3.9x the answer for one client and 2.4-5.7x for four; with the three
+        // copies of the answer removed that day still in place, 5.6-7.0x and 19.7-20.7x. The bounds
+        // sit between the two.
+        expect(added).toBeLessThan((clients === 1 ? 4.7 : 10) * ANSWER_BYTES);
         // Before the relay waited for a writable connection: +171 MB for one client, +356 MB for four.
         expect(growth).toBeLessThan(12 * clients * ANSWER_BYTES);
       } finally {
