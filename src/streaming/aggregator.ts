@@ -13,27 +13,34 @@ interface PendingToolCall {
  * number of times (joining everything so far at every step would be quadratic).
  */
 class TextBuilder {
-  private blocks: string[] = [];
-  private parts: string[] = [];
+  /** Made at the first piece: a builder that never gets one (most answers' reasoning) holds no arrays. */
+  private blocks: string[] | undefined;
+  private parts: string[] | undefined;
   length = 0;
 
   push(piece: string): void {
     this.length += piece.length;
-    if (this.parts.push(piece) >= BLOCK_PIECES) {
-      this.blocks.push(this.parts.join(''));
-      this.parts = [];
-    }
+    if (!this.parts) this.parts = [piece];
+    else if (this.parts.push(piece) >= BLOCK_PIECES) this.flush();
+  }
+
+  /** The pieces so far become one more block. */
+  private flush(): void {
+    if (!this.parts) return;
+    const block = this.parts.join('');
+    this.parts = undefined;
+    if (this.blocks) this.blocks.push(block);
+    else this.blocks = [block];
   }
 
   toString(): string {
-    if (this.parts.length > 0) {
-      this.blocks.push(this.parts.join(''));
-      this.parts = [];
-    }
+    this.flush();
+    let { blocks } = this;
+    if (!blocks) return '';
     // One join makes one flat string. (Joined blocks + joined parts would be a rope, which V8
     // copies whole once more the first time it is read as a flat string: a third copy at the end.)
-    if (this.blocks.length > 1) this.blocks = [this.blocks.join('')];
-    return this.blocks[0] ?? '';
+    if (blocks.length > 1) this.blocks = blocks = [blocks.join('')];
+    return blocks[0] ?? '';
   }
 }
 

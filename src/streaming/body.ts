@@ -28,9 +28,14 @@ export interface BodySink {
   onEnd(error?: unknown): void;
 }
 
+/** Where a body's listeners find their reader (node calls a listener with the emitter as `this`). */
+const READER = Symbol('exai.bodyReader');
+type ReadBody = IncomingMessage & { [READER]?: BodyReader };
+
 /**
  * Reads one body until it ends, handing each read to its sink. One object per body: its four
- * listeners share one context, and nothing else is allocated per read.
+ * listeners are shared by every body (each finds its reader on the body), and nothing else is
+ * allocated per read.
  *
  * Flowing mode ('data'): a token stream arrives a few events per network read, and each is handed
  * on at once; the 'readable'/read() alternative costs an extra tick per read (about 1.5 us per
@@ -48,21 +53,23 @@ export class BodyReader {
 
   /** Starts reading; the sink's `onEnd` says when and how it is over. */
   start(): void {
-    const { body } = this;
-    body.on('data', this.onData);
-    body.once('end', this.onEnd);
-    body.once('error', this.onError);
-    body.once('close', this.onClose);
+    const body: ReadBody = this.body;
+    body[READER] = this;
+    body.on('data', onData);
+    body.once('end', onEnd);
+    body.once('error', onError);
+    body.once('close', onClose);
   }
 
   private finish(error?: unknown): void {
     if (this.settled) return;
     this.settled = true;
-    const { body } = this;
-    body.off('data', this.onData);
-    body.off('end', this.onEnd);
-    body.off('error', this.onError);
-    body.off('close', this.onClose);
+    const body: ReadBody = this.body;
+    body.off('data', onData);
+    body.off('end', onEnd);
+    body.off('error', onError);
+    body.off('close', onClose);
+    body[READER] = undefined;
     this.sink.onEnd(error);
   }
 
@@ -79,7 +86,8 @@ export class BodyReader {
     }
   }
 
-  private readonly onData = (buf: Buffer): void => {
+  /** @internal One network read. */
+  data(buf: Buffer): void {
     if (this.settled) return;
     const more = this.take(buf);
     if (!more) return;
@@ -106,16 +114,19 @@ export class BodyReader {
       },
       (error: unknown) => this.finish(error),
     );
-  };
+  }
 
-  private readonly onEnd = (): void => this.finish();
+  /** @internal The body ended. */
+  ended(): void {
+    this.finish();
+  }
 
   /**
    * What node still buffers from while reading was paused was received: it is handed on before
    * the failure, so no token that arrived is lost. (A destroyed body's read() emits no 'data'.)
    */
   private takeRest(): void {
-    this.body.off('data', this.onData);
+    this.body.off('data', onData);
     while (!this.settled) {
       const buf: Buffer | null = this.body.read();
       if (buf === null) break;
@@ -123,16 +134,18 @@ export class BodyReader {
     }
   }
 
-  private readonly onError = (error: unknown): void => {
+  /** @internal The connection broke. */
+  failed(error: unknown): void {
     this.takeRest();
     this.finish(error);
-  };
+  }
 
-  private readonly onClose = (): void => {
+  /** @internal The body closed: before its end, that is a connection reset. */
+  closed(): void {
     if (this.body.readableEnded) return;
     this.takeRest();
     this.finish(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
-  };
+  }
 
   /** @internal */
   static resumeAfterYield(r: BodyReader): void {
@@ -147,6 +160,20 @@ export class BodyReader {
 
 const resumeAfterYield = BodyReader.resumeAfterYield;
 const pauseIfHeld = BodyReader.pauseIfHeld;
+
+// The listeners, shared by every body: `this` is the body that emitted.
+function onData(this: ReadBody, buf: Buffer): void {
+  this[READER]?.data(buf);
+}
+function onEnd(this: ReadBody): void {
+  this[READER]?.ended();
+}
+function onError(this: ReadBody, error: unknown): void {
+  this[READER]?.failed(error);
+}
+function onClose(this: ReadBody): void {
+  this[READER]?.closed();
+}
 
 /**
  * The promise form of BodyReader: resolves when the body ended or `onRead` stopped it; rejects when

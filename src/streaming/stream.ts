@@ -98,15 +98,7 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk>, RunSink {
   [Symbol.asyncIterator](): AsyncIterator<ChatCompletionChunk> {
     if (this.iterating) throw new Error('a ChatStream can be iterated only once');
     this.iterating = true;
-    return {
-      next: () => this.queue.next(),
-      // Breaking out of `for await` cancels the upstream request, as openai-node does.
-      return: async () => {
-        this.abort();
-        this.queue.drop();
-        return { value: undefined, done: true };
-      },
-    };
+    return new StreamIterator(this, this.queue);
   }
 
   /**
@@ -140,5 +132,24 @@ export class ChatStream implements AsyncIterable<ChatCompletionChunk>, RunSink {
    */
   get signal(): AbortSignal {
     return (this.run as { readonly signal: AbortSignal }).signal;
+  }
+}
+
+/** The iterator of one ChatStream: an object of its own, so that iterating makes no closures. */
+class StreamIterator implements AsyncIterator<ChatCompletionChunk> {
+  constructor(
+    private readonly stream: ChatStream,
+    private readonly queue: ChunkQueue<ChatCompletionChunk>,
+  ) {}
+
+  next(): Promise<IteratorResult<ChatCompletionChunk>> {
+    return this.queue.next();
+  }
+
+  /** Breaking out of `for await` cancels the upstream request, as openai-node does. */
+  return(): Promise<IteratorResult<ChatCompletionChunk>> {
+    this.stream.abort();
+    this.queue.drop();
+    return Promise.resolve({ value: undefined, done: true });
   }
 }
