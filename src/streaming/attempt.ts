@@ -36,8 +36,9 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
   /** Settled (resolve or reject called). */
   private over = false;
   private controller: AbortController | undefined;
-  private resolve: ((outcome: StreamOutcome) => void) | undefined;
-  private reject: ((error: unknown) => void) | undefined;
+  /** How it ended, kept for the hop that reports it to the run. */
+  private outcome: StreamOutcome | undefined;
+  private error: AttemptError | undefined;
   private readonly chunkState = newChunkState();
   private readonly watchdog: Watchdog;
   private readonly decoder: SseDecoder;
@@ -48,23 +49,29 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
     this.decoder = createSseDecoder(this);
   }
 
-  /** Sends `body` (not kept: the request outlives it) and reads the stream. */
-  run(body: Record<string, unknown>): Promise<StreamOutcome> {
+  /**
+   * Sends `body` (not kept: the request outlives it) and reads the stream. The run's `requestOver`
+   * is told how it ended, a microtask after it did (as a promise would): with the outcome when
+   * the stream completed, with an AttemptError otherwise.
+   */
+  run(body: Record<string, unknown>): void {
     const { ctx } = this;
     if (ctx.aborted) {
+      this.over = true;
       this.watchdog.stop();
-      return Promise.reject(new AttemptError(ctx.abortedWith ?? new AbortError(), 0));
+      this.report(undefined, new AttemptError(ctx.abortedWith ?? new AbortError(), 0));
+      return;
     }
-    // One promise for the attempt, settled by the body reader's end: no chain of them per stream.
-    const done = new Promise<StreamOutcome>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
     // A throw while opening (or in `opened`) ends the attempt as failed, never as an unhandled rejection.
     open(ctx, body, true, this)
       .then((res) => this.opened(res))
       .catch((error: unknown) => this.fail(error));
-    return done;
+  }
+
+  private report(outcome: StreamOutcome | undefined, error?: AttemptError): void {
+    this.outcome = outcome;
+    this.error = error;
+    void Promise.resolve(this).then(reportOver);
   }
 
   /** RequestHandle: the transport's outgoing request, closed at once if the run or a deadline ended already. */
@@ -168,7 +175,7 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
     if (this.over) return;
     this.over = true;
     this.cleanUp();
-    this.resolve?.(outcome);
+    this.report(outcome);
   }
 
   private fail(error: unknown): void {
@@ -177,13 +184,13 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
     this.cleanUp();
     // The connection dropped (or was closed by us) after the finish chunk: the answer is complete.
     if (this.finishReason !== null && !this.stop) {
-      this.resolve?.({ kind: 'complete', finishReason: this.finishReason });
+      this.report({ kind: 'complete', finishReason: this.finishReason });
       return;
     }
     const closed = closedReason(this.ctx, this);
     const mapped =
       error instanceof ExaiError && closed === undefined ? error : mapNetworkError(this.ctx, error, closed);
-    this.reject?.(new AttemptError(mapped, this.tokens));
+    this.report(undefined, new AttemptError(mapped, this.tokens));
   }
 
   private cleanUp(): void {
@@ -255,6 +262,11 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
     this.setFault(new StreamError(this.ctx.provider.name, 'malformed', error.message));
   }
 
+  /** @internal The hop after the attempt ended: the run learns how. */
+  static reportOver(a: StreamAttempt): void {
+    a.ctx.requestOver(a.outcome, a.error);
+  }
+
   /** @internal After [DONE]: the grace timer, unless the body ended in the same read. */
   static graceIfOpen(a: StreamAttempt): void {
     if (!a.res?.body.complete) a.watchdog.awaitEnd();
@@ -262,6 +274,7 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
 }
 
 const graceIfOpen = StreamAttempt.graceIfOpen;
+const reportOver = StreamAttempt.reportOver;
 
 /** How long to wait for the body to end after [DONE] before closing the connection ourselves. */
 const DONE_GRACE_MS = 1000;

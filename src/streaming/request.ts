@@ -28,6 +28,8 @@ export interface AttemptContext {
   needsDrain(): boolean;
   /** Called when an attempt is answered with 200 (the run acts on the first call only). */
   onOpen(): void;
+  /** A request is over: answered with `done`, or failed with `error` (an AttemptError when streaming). */
+  requestOver(done: StreamOutcome | Completion | undefined, error?: unknown): void;
 }
 
 export type StreamOutcome =

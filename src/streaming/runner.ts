@@ -47,6 +47,8 @@ const NO_SINK: RunSink = {
 /** Keeps the caller's reason when it is ours (e.g. "the MCP server is shutting down"). */
 const callerReason = (reason: unknown) => (reason instanceof AbortError ? reason : new AbortError());
 
+const ONCE = { once: true } as const;
+
 export class ChatRun implements AttemptContext {
   readonly provider: Provider;
   readonly config: ProviderConfig;
@@ -80,6 +82,13 @@ export class ChatRun implements AttemptContext {
   private budget: RequestBudget | undefined;
   /** The streaming attempt in flight: an abort closes its request directly (no signal listener). */
   private attempt: StreamAttempt | undefined;
+  /** The total deadline, from start to finish. */
+  private total: NodeJS.Timeout | undefined;
+  /** The caller's signal, listened to (with the run itself as the listener) until the call ends. */
+  private caller: AbortSignal | undefined;
+  private finished = false;
+  /** `execute()`'s promise, when the caller asked for one. */
+  private whenSettled: ((settled: RunSettled) => void) | undefined;
 
   constructor(private readonly o: RunOptions) {
     this.provider = o.provider;
@@ -94,49 +103,110 @@ export class ChatRun implements AttemptContext {
   }
 
   /** Runs the call to its end; never rejects (the sink and the settled value say how it ended). */
-  async execute(): Promise<RunSettled> {
+  execute(): Promise<RunSettled> {
+    return new Promise((resolve) => {
+      this.whenSettled = resolve;
+      this.start();
+    });
+  }
+
+  /**
+   * Starts the call; the sink's `onEnd` says how it ended. Nothing waits in between: each request
+   * reports back to `requestOver`, so an open stream holds no suspended function and no promise.
+   */
+  start(): void {
     const { o } = this;
-    let failure: unknown;
-    if (this.aborted) failure = callerReason(this.abortedWith);
-    else if (o.signal?.aborted) failure = callerReason(o.signal.reason);
-    else {
-      // A signal the caller sees (a ChatStream's) carries the caller's own reason.
-      const caller = o.signal;
-      const onCallerAbort = caller
-        ? () => this.abort(o.sink ? caller.reason : callerReason(caller.reason))
-        : undefined;
-      if (onCallerAbort) caller?.addEventListener('abort', onCallerAbort, { once: true });
-      const total = setTimeout(totalExpired, o.timeouts.totalMs, this);
+    if (this.aborted) return this.finish(callerReason(this.abortedWith));
+    const caller = o.signal;
+    if (caller?.aborted) return this.finish(callerReason(caller.reason));
+    if (caller) {
+      this.caller = caller;
+      caller.addEventListener('abort', this, ONCE);
+    }
+    this.total = setTimeout(totalExpired, o.timeouts.totalMs, this);
+    this.request();
+  }
+
+  /**
+   * EventListener: the caller's signal fired. A signal the caller sees (a ChatStream's) carries
+   * the caller's own reason.
+   */
+  handleEvent(): void {
+    const reason = this.caller?.reason;
+    this.abort(this.o.sink ? reason : callerReason(reason));
+  }
+
+  /** Sends the next request; its body is not kept while the answer streams. */
+  private request(): void {
+    try {
+      const body = this.nextBody();
+      if (this.streaming) {
+        this.attempt = new StreamAttempt(this);
+        this.attempt.run(body);
+      } else {
+        completeOnce(this, body).then(
+          (completion) => this.requestOver(completion),
+          (error: unknown) => this.requestOver(undefined, error),
+        );
+      }
+    } catch (error) {
+      this.requestOver(undefined, error);
+    }
+  }
+
+  /** AttemptContext: a request is over, answered (`done`) or failed (`error`). */
+  requestOver(done: StreamOutcome | Completion | undefined, error?: unknown): void {
+    this.attempt = undefined;
+    let failure = error;
+    if (done !== undefined) {
       try {
-        // Requests until one completes or the budget says stop (then throws why), in this one
-        // async function: a stream holds one suspended frame, not one per layer.
-        for (;;) {
-          let error: unknown;
-          let tokens = 0;
-          try {
-            this.settled(await this.send());
-            if (this.broken) this.meta.recovered = true;
-            break;
-          } catch (raw) {
-            error = raw instanceof AttemptError ? raw.error : raw;
-            if (raw instanceof AttemptError) tokens = raw.tokens;
-          } finally {
-            this.attempt = undefined;
-          }
-          const wait = this.afterFailure(error, tokens);
-          if (wait !== undefined) await sleep(wait, this.signal);
-          // A fresh attempt reasons again: its reasoning replaces the abandoned one's.
-          this.replacesReasoning = this.next === 'fresh';
-        }
-      } catch (error) {
-        failure = error instanceof AttemptError ? error.error : error;
-        // The run's reason may be a caller's own (a ChatStream's): ours or AbortError.
-        if (this.aborted && !(failure instanceof ExaiError)) failure = abortReasonOf(this.abortedWith);
-      } finally {
-        clearTimeout(total);
-        if (onCallerAbort) caller?.removeEventListener('abort', onCallerAbort);
+        this.settled(done);
+        if (this.broken) this.meta.recovered = true;
+        this.finish(undefined);
+        return;
+      } catch (raw) {
+        failure = raw;
       }
     }
+    const tokens = failure instanceof AttemptError ? failure.tokens : 0;
+    if (failure instanceof AttemptError) failure = failure.error;
+    let wait: number | undefined;
+    try {
+      wait = this.afterFailure(failure, tokens);
+    } catch (why) {
+      this.stop(why);
+      return;
+    }
+    if (wait === undefined) this.again();
+    else
+      sleep(wait, this.signal).then(
+        () => this.again(),
+        (why: unknown) => this.stop(why),
+      );
+  }
+
+  private again(): void {
+    // A fresh attempt reasons again: its reasoning replaces the abandoned one's.
+    this.replacesReasoning = this.next === 'fresh';
+    this.request();
+  }
+
+  /** The budget said stop, or the run was cancelled: the call ends with why. */
+  private stop(why: unknown): void {
+    let failure = why instanceof AttemptError ? why.error : why;
+    // The run's reason may be a caller's own (a ChatStream's): ours or AbortError.
+    if (this.aborted && !(failure instanceof ExaiError)) failure = abortReasonOf(this.abortedWith);
+    this.finish(failure);
+  }
+
+  /** The call is over: its deadline and listener go, and the sink learns how it ended. */
+  private finish(failure: unknown): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.total);
+    this.total = undefined;
+    this.caller?.removeEventListener('abort', this);
+    this.caller = undefined;
     let settled: RunSettled;
     try {
       settled = { outcome: this.outcome(failure) };
@@ -144,15 +214,8 @@ export class ChatRun implements AttemptContext {
       settled = { error };
     }
     this.sink.onEnd(settled);
-    return settled;
-  }
-
-  /** Sends the next request; its body is not kept while the answer streams. */
-  private send(): Promise<StreamOutcome | Completion> {
-    const body = this.nextBody();
-    if (!this.streaming) return completeOnce(this, body);
-    this.attempt = new StreamAttempt(this);
-    return this.attempt.run(body);
+    this.whenSettled?.(settled);
+    this.whenSettled = undefined;
   }
 
   private settled(done: StreamOutcome | Completion): void {
