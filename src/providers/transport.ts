@@ -96,7 +96,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
       outgoing = lib.request(url, {
         method: req.method ?? 'POST',
         agent,
-        headers: body === undefined ? req.headers : { ...req.headers, 'content-length': String(body.length) },
+        headers: body === undefined ? req.headers : withLength(req.headers, body.length),
       });
     } catch (error) {
       // A header node refuses (a key with a line break): the same rejection as a network error.
@@ -133,6 +133,17 @@ export function createTransport(options: TransportOptions = {}): Transport {
       proxied.clear();
     },
   };
+}
+
+/**
+ * The request's headers and its body's length. Copied with Object.assign: V8 gives each object
+ * made by a spread plus a key of its own a hidden class of its own, about 220 bytes more for as
+ * long as the connection keeps the request's options (a pooled socket keeps them).
+ */
+function withLength(headers: Record<string, string>, length: number): Record<string, string> {
+  const all = Object.assign({}, headers);
+  all['content-length'] = String(length);
+  return all;
 }
 
 /**

@@ -1,7 +1,8 @@
 // One streaming attempt against a provider: SSE with first-token and idle watchdog. Every token is
 // handed to the run's `deliver` as soon as it is decoded.
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { AbortError, ExaiError, StreamError, TimeoutError } from '../errors.js';
-import { newChunkState } from '../providers/normalize.js';
+import type { ChunkState } from '../providers/normalize.js';
 import { errorFromFrame, isErrorFrame, type Provider } from '../providers/provider.js';
 import type { HttpResponse, RequestHandle } from '../providers/transport.js';
 import type { ChatCompletionChunk } from '../types.js';
@@ -23,13 +24,15 @@ import { type Expiry, Watchdog, type WatchdogOwner } from './watchdog.js';
  * watchdog's owner and the transport's request handle, so an attempt allocates no closures of its
  * own. `run()` resolves when the stream completed and rejects with an AttemptError otherwise.
  */
-export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, RequestHandle {
+export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, RequestHandle, ChunkState {
   private received = 0;
   private finishReason: string | null = null;
   private stop = false;
   private fault: unknown;
   private tokens = 0;
-  private res: HttpResponse | undefined;
+  /** The response's body and headers, once it came (the response object itself is not kept). */
+  private body: IncomingMessage | undefined;
+  private headers: IncomingHttpHeaders | undefined;
   private request: { destroy(reason?: Error): unknown } | undefined;
   /** Why we closed this attempt (a deadline), when we did. */
   closedWith: unknown;
@@ -39,13 +42,16 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
   /** How it ended, kept for the hop that reports it to the run. */
   private outcome: StreamOutcome | undefined;
   private error: AttemptError | undefined;
-  private readonly chunkState = newChunkState();
+  /** ChunkState: how the provider's normalizer numbers this stream's tool calls (normalize.ts). */
+  nextTool = 0;
+  lastTool = -1;
+  lastId = '';
   private readonly watchdog: Watchdog;
   private readonly decoder: SseDecoder;
 
   constructor(private readonly ctx: AttemptContext) {
     const { firstTokenMs, idleMs } = ctx.timeouts;
-    this.watchdog = new Watchdog(firstTokenMs, idleMs, DONE_GRACE_MS, this);
+    this.watchdog = new Watchdog(firstTokenMs, idleMs, DONE_GRACE_MS, this, ctx.deadlineAt);
     this.decoder = createSseDecoder(this);
   }
 
@@ -105,7 +111,12 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
   expired(what: Expiry): void {
     // [DONE] came but the body never ended: close the connection ourselves.
     if (what === 'grace') {
-      this.res?.body.destroy();
+      this.body?.destroy();
+      return;
+    }
+    // The run's time is up: the run is cancelled, and with it this attempt.
+    if (what === 'total') {
+      this.ctx.deadlinePassed();
       return;
     }
     const ms = what === 'idle' ? this.ctx.timeouts.idleMs : this.ctx.timeouts.firstTokenMs;
@@ -116,7 +127,8 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
 
   private opened(res: HttpResponse): void {
     const { ctx } = this;
-    this.res = res;
+    this.body = res.body;
+    this.headers = res.headers;
     if (this.closedWith !== undefined) {
       this.fail(this.closedWith);
       return;
@@ -196,7 +208,7 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
   private cleanUp(): void {
     this.watchdog.stop();
     // Anything but a fully read body leaves the socket in an unknown state: close it.
-    if (this.res && !this.res.body.complete) this.res.body.destroy();
+    if (this.body && !this.body.complete) this.body.destroy();
   }
 
   /** BodySink: one network read. */
@@ -239,7 +251,7 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
     }
     let parsed: ReturnType<Provider['normalizeChunk']>;
     try {
-      parsed = ctx.provider.normalizeChunk(JSON.parse(data), this.chunkState);
+      parsed = ctx.provider.normalizeChunk(JSON.parse(data), this);
     } catch (error) {
       this.setFault(
         new StreamError(ctx.provider.name, 'malformed', `unreadable chunk (${(error as Error).message})`),
@@ -247,7 +259,7 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
       return;
     }
     if (isErrorFrame(parsed)) {
-      this.setFault(errorFromFrame(ctx.provider.name, parsed, this.res?.headers));
+      this.setFault(errorFromFrame(ctx.provider.name, parsed, this.headers));
       return;
     }
     this.received++;
@@ -269,7 +281,7 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
 
   /** @internal After [DONE]: the grace timer, unless the body ended in the same read. */
   static graceIfOpen(a: StreamAttempt): void {
-    if (!a.res?.body.complete) a.watchdog.awaitEnd();
+    if (!a.body?.complete) a.watchdog.awaitEnd();
   }
 }
 

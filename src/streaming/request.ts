@@ -14,6 +14,10 @@ export interface AttemptContext {
   readonly transport: Transport;
   readonly timeouts: Timeouts;
   readonly userAgent: string;
+  /** When the run's total deadline passes (a `performance.now()` time); a streaming attempt watches it. */
+  readonly deadlineAt: number;
+  /** The total deadline passed (the attempt that watched it says so): the run is cancelled. */
+  deadlinePassed(): void;
   /** The run was cancelled (by the caller or its total deadline); `abortedWith` says which. */
   readonly aborted: boolean;
   readonly abortedWith: unknown;

@@ -82,7 +82,12 @@ export class ChatRun implements AttemptContext {
   private budget: RequestBudget | undefined;
   /** The streaming attempt in flight: an abort closes its request directly (no signal listener). */
   private attempt: StreamAttempt | undefined;
-  /** The total deadline, from start to finish. */
+  /** AttemptContext: the total deadline (a `performance.now()` time). */
+  readonly deadlineAt: number;
+  /**
+   * The total deadline's timer, armed only while no streaming attempt watches the deadline (a
+   * backoff, a non-streaming request): an open stream has one timer, its attempt's watchdog.
+   */
   private total: NodeJS.Timeout | undefined;
   /** The caller's signal, listened to (with the run itself as the listener) until the call ends. */
   private caller: AbortSignal | undefined;
@@ -100,6 +105,7 @@ export class ChatRun implements AttemptContext {
     this.streaming = o.stream;
     this.limit = new OutputLimit(o.maxOutputBytes, this.agg);
     this.meta = { chunks: 0, requests: 0, ttftMs: null, streamed: o.stream, recovered: false };
+    this.deadlineAt = this.started + o.timeouts.totalMs;
   }
 
   /** Runs the call to its end; never rejects (the sink and the settled value say how it ended). */
@@ -123,7 +129,6 @@ export class ChatRun implements AttemptContext {
       this.caller = caller;
       caller.addEventListener('abort', this, ONCE);
     }
-    this.total = setTimeout(totalExpired, o.timeouts.totalMs, this);
     this.request();
   }
 
@@ -141,9 +146,11 @@ export class ChatRun implements AttemptContext {
     try {
       const body = this.nextBody();
       if (this.streaming) {
+        this.watchDeadline(false);
         this.attempt = new StreamAttempt(this);
         this.attempt.run(body);
       } else {
+        this.watchDeadline(true);
         completeOnce(this, body).then(
           (completion) => this.requestOver(completion),
           (error: unknown) => this.requestOver(undefined, error),
@@ -168,6 +175,8 @@ export class ChatRun implements AttemptContext {
         failure = raw;
       }
     }
+    // Until the next streaming attempt, the run watches its deadline itself.
+    this.watchDeadline(true);
     const tokens = failure instanceof AttemptError ? failure.tokens : 0;
     if (failure instanceof AttemptError) failure = failure.error;
     let wait: number | undefined;
@@ -183,6 +192,16 @@ export class ChatRun implements AttemptContext {
         () => this.again(),
         (why: unknown) => this.stop(why),
       );
+  }
+
+  /** Arms (or, when a streaming attempt takes it over, clears) the run's own total-deadline timer. */
+  private watchDeadline(own: boolean): void {
+    if (!own || this.finished) {
+      clearTimeout(this.total);
+      this.total = undefined;
+    } else if (this.total === undefined) {
+      this.total = setTimeout(totalExpired, Math.max(1, this.deadlineAt - performance.now()), this);
+    }
   }
 
   private again(): void {
@@ -203,8 +222,7 @@ export class ChatRun implements AttemptContext {
   private finish(failure: unknown): void {
     if (this.finished) return;
     this.finished = true;
-    clearTimeout(this.total);
-    this.total = undefined;
+    this.watchDeadline(false);
     this.caller?.removeEventListener('abort', this);
     this.caller = undefined;
     let settled: RunSettled;
@@ -410,9 +428,15 @@ export class ChatRun implements AttemptContext {
     return this.controller.signal;
   }
 
+  /** AttemptContext: the total deadline passed. */
+  deadlinePassed(): void {
+    this.abort(new TimeoutError(this.provider.name, 'total', this.timeouts.totalMs));
+  }
+
   /** @internal The total deadline's timer (a plain function: no closure per run). */
   static totalExpired(run: ChatRun): void {
-    run.abort(new TimeoutError(run.provider.name, 'total', run.timeouts.totalMs));
+    run.total = undefined;
+    run.deadlinePassed();
   }
 }
 

@@ -1,9 +1,10 @@
-// The clock of one streaming attempt: the first-token and idle deadlines, and the grace period
-// after [DONE]. One timer, re-armed only when it fires: cheaper than resetting it on every chunk.
+// The clock of one streaming attempt: the first-token and idle deadlines, the grace period after
+// [DONE], and the run's total deadline while the attempt streams. One timer, re-armed only when it
+// fires: cheaper than resetting it on every chunk.
 import { performance } from 'node:perf_hooks';
 
-/** What ran out: no first token, a silence between chunks, or the wait for the body's end. */
-export type Expiry = 'first-token' | 'idle' | 'grace';
+/** What ran out: no first token, a silence between chunks, the wait for the body's end, or the run's time. */
+export type Expiry = 'first-token' | 'idle' | 'grace' | 'total';
 
 /** Who is told when a deadline passes (an object, not a callback: no closure per attempt). */
 export interface WatchdogOwner {
@@ -26,6 +27,8 @@ export class Watchdog {
     private readonly idleMs: number,
     private readonly graceMs: number,
     private readonly owner: WatchdogOwner,
+    /** The run's total deadline (a `performance.now()` time): the run arms no timer of its own meanwhile. */
+    private readonly deadlineAt = Number.POSITIVE_INFINITY,
   ) {
     this.watch(firstTokenMs);
   }
@@ -74,7 +77,8 @@ export class Watchdog {
 
   private watch(ms: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(check, Math.max(1, ms), this);
+    const wait = Math.min(ms, this.deadlineAt - performance.now());
+    this.timer = setTimeout(check, Math.max(1, wait), this);
   }
 
   private rearm(ms: number): void {
@@ -87,6 +91,10 @@ export class Watchdog {
     const now = performance.now();
     let left: number;
     let what: Expiry;
+    if (now >= w.deadlineAt) {
+      w.owner.expired('total');
+      return;
+    }
     if (w.doneAt) {
       left = w.doneAt + w.graceMs - now;
       what = 'grace';
