@@ -58,10 +58,11 @@ export function computeRatios({ throughput, firstToken, fanIn, mcp, long, heap, 
 
 /**
  * Figures beside the targets (not target keys): fan-in p99 once every stream has started (the
- * overall p99 is set while the streams are starting and swings with machine load), and the burst
- * ratio to lines on Node 24.
+ * overall p99 is set while the streams are starting and swings with machine load), the burst
+ * ratio to lines on Node 24, and the heap per stream of the two floors (a bare splitter, and
+ * eventsource-parser, the SSE library exai uses, with no state beyond the parser's).
  */
-export function computeExtras({ fanIn, node24 }) {
+export function computeExtras({ fanIn, node24, heap }) {
   const steady = (n) =>
     ratio(fanIn?.[n]?.consumers.exai?.steadyP99Ms, fanIn?.[n]?.consumers.lines?.steadyP99Ms);
   const n24 = node24?.throughput?.consumers;
@@ -69,6 +70,8 @@ export function computeExtras({ fanIn, node24 }) {
     fanin200_steady_p99_vs_lines: steady(200),
     fanin1000_steady_p99_vs_lines: steady(1000),
     node24_burst_cpu_vs_lines: ratio(cpu(n24, 'exai'), cpu(n24, 'lines')),
+    heap_per_stream_lines_kb: heap?.consumers.lines?.heapKBPerStream ?? null,
+    heap_per_stream_parser_kb: heap?.consumers.parser?.heapKBPerStream ?? null,
   };
 }
 

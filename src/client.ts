@@ -26,6 +26,9 @@ import type {
 } from './types.js';
 import { VERSION } from './version.js';
 
+/** One string for every request (a template per call would be a new string each time). */
+const USER_AGENT = `exai/${VERSION} node/${process.versions.node}`;
+
 export interface ClientOptions {
   apiKey?: string;
   /** A named endpoint: GLM `global`, `china`, `coding`, `coding-china`; Kimi `global`, `china`. */
@@ -122,7 +125,7 @@ export function createClient(provider: ProviderName, options: ClientOptions = {}
       maxRecoveries: options.maxRecoveries ?? 2,
       maxOutputBytes: options.maxOutputBytes ?? config.maxOutputBytes,
       ...(options.backoff ? { backoff: options.backoff } : {}),
-      userAgent: `exai/${VERSION} node/${process.versions.node}`,
+      userAgent: USER_AGENT,
       logger,
       signal,
     };

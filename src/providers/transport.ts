@@ -159,12 +159,19 @@ function settle(outgoing: http.ClientRequest, signal: AbortSignal | undefined): 
       outgoing.once('close', () => signal.removeEventListener('abort', onAbort));
     }
     outgoing.once('response', (res) => {
+      // Answered: `reject` (and with it this promise and its response) need not live as long as
+      // the request does. A later error is the body's to report.
+      outgoing.off('error', reject);
+      outgoing.on('error', ignore);
       resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res });
     });
     // 'on', not 'once': a late second error must not become an uncaught exception.
     outgoing.on('error', reject);
   });
 }
+
+/** A request's errors once it was answered: the body's own events say how the read ended. */
+function ignore(): void {}
 
 let shared: Transport | undefined;
 

@@ -1,7 +1,8 @@
 // A single-consumer async queue with a high-water mark: the producer learns when to pause reading.
 
 export class ChunkQueue<T> {
-  private items: T[] = [];
+  /** Made when an item has to wait (a consumer that keeps up never needs it). */
+  private items: T[] | undefined;
   private head = 0;
   private waiter: ((r: IteratorResult<T>) => void) | undefined;
   private failer: ((e: unknown) => void) | undefined;
@@ -14,7 +15,7 @@ export class ChunkQueue<T> {
   constructor(private readonly highWaterMark = 256) {}
 
   get size(): number {
-    return this.items.length - this.head;
+    return (this.items?.length ?? 0) - this.head;
   }
 
   get full(): boolean {
@@ -30,7 +31,8 @@ export class ChunkQueue<T> {
       w({ value: item, done: false });
       return;
     }
-    this.items.push(item);
+    if (this.items) this.items.push(item);
+    else this.items = [item];
   }
 
   end(): void {
@@ -56,18 +58,23 @@ export class ChunkQueue<T> {
   /** Drops buffered items and stops buffering: for results-only consumers. */
   drop(): void {
     this.discard = true;
-    this.items = [];
+    this.items = undefined;
     this.head = 0;
     this.releaseDrain();
   }
 
   next(): Promise<IteratorResult<T>> {
-    if (this.size > 0) {
-      const value = this.items[this.head] as T;
-      this.items[this.head] = undefined as T;
+    const { items } = this;
+    if (items && items.length > this.head) {
+      const value = items[this.head] as T;
+      items[this.head] = undefined as T;
       this.head++;
-      if (this.head > 1024 && this.head * 2 > this.items.length) {
-        this.items = this.items.slice(this.head);
+      if (this.head === items.length) {
+        // Drained: a stream that waits for its next chunk keeps no array of spent slots.
+        this.items = undefined;
+        this.head = 0;
+      } else if (this.head > 1024 && this.head * 2 > items.length) {
+        this.items = items.slice(this.head);
         this.head = 0;
       }
       if (this.drainWaiter && this.size <= this.highWaterMark / 2) this.releaseDrain();

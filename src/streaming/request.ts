@@ -53,9 +53,21 @@ export class AttemptError extends Error {
   }
 }
 
+/** The last key's Authorization value: one string for a client's requests, not one per request. */
+let lastKey: string | undefined;
+let lastAuthorization = '';
+
+function authorization(key = ''): string {
+  if (key !== lastKey) {
+    lastKey = key;
+    lastAuthorization = `Bearer ${key}`;
+  }
+  return lastAuthorization;
+}
+
 function headers(ctx: AttemptContext, stream: boolean): Record<string, string> {
   return {
-    authorization: `Bearer ${ctx.config.apiKey ?? ''}`,
+    authorization: authorization(ctx.config.apiKey),
     'content-type': 'application/json',
     accept: stream ? 'text/event-stream' : 'application/json',
     'user-agent': ctx.userAgent,

@@ -5,9 +5,10 @@
 import { performance } from 'node:perf_hooks';
 import type { ProviderConfig, Timeouts } from '../config/index.js';
 import { AbortError, APIError, abortReasonOf, ExaiError, TimeoutError } from '../errors.js';
+import type { Logger } from '../log.js';
 import type { Completion, Provider } from '../providers/provider.js';
 import type { Transport } from '../providers/transport.js';
-import type { ChatCompletionChunk, ChatResult } from '../types.js';
+import type { ChatCompletionChunk, ChatCompletionCreateParams, ChatResult } from '../types.js';
 import { Aggregator } from './aggregator.js';
 import { StreamAttempt } from './attempt.js';
 import { RequestBudget } from './budget.js';
@@ -21,7 +22,7 @@ import {
 import { OutputLimit } from './limit.js';
 import { type AttemptContext, AttemptError, completeOnce, type StreamOutcome } from './request.js';
 import { completionChunk, markCut, markPartial, type RunMeta, runResult } from './result.js';
-import { backoffDelay, sleep } from './retry.js';
+import { type BackoffOptions, backoffDelay, sleep } from './retry.js';
 import type { RunOptions, RunOutcome, RunSettled, RunSink } from './run-types.js';
 import { EchoFilter } from './stitch.js';
 
@@ -94,8 +95,15 @@ export class ChatRun implements AttemptContext {
   private finished = false;
   /** `execute()`'s promise, when the caller asked for one. */
   private whenSettled: ((settled: RunSettled) => void) | undefined;
+  // What the run needs of its options (copied: the options object is not kept).
+  private readonly params: ChatCompletionCreateParams;
+  private readonly model: string;
+  private readonly logger: Logger;
+  private readonly backoff: BackoffOptions | undefined;
+  private readonly maxRetries: number;
+  private readonly maxRecoveries: number;
 
-  constructor(private readonly o: RunOptions) {
+  constructor(o: RunOptions) {
     this.provider = o.provider;
     this.config = o.config;
     this.transport = o.transport;
@@ -106,6 +114,13 @@ export class ChatRun implements AttemptContext {
     this.limit = new OutputLimit(o.maxOutputBytes, this.agg);
     this.meta = { chunks: 0, requests: 0, ttftMs: null, streamed: o.stream, recovered: false };
     this.deadlineAt = this.started + o.timeouts.totalMs;
+    this.caller = o.signal;
+    this.params = o.params;
+    this.model = o.model;
+    this.logger = o.logger;
+    this.backoff = o.backoff;
+    this.maxRetries = o.maxRetries;
+    this.maxRecoveries = o.maxRecoveries;
   }
 
   /** Runs the call to its end; never rejects (the sink and the settled value say how it ended). */
@@ -121,15 +136,13 @@ export class ChatRun implements AttemptContext {
    * reports back to `requestOver`, so an open stream holds no suspended function and no promise.
    */
   start(): void {
-    const { o } = this;
-    if (this.aborted) return this.finish(callerReason(this.abortedWith));
-    const caller = o.signal;
-    if (caller?.aborted) return this.finish(callerReason(caller.reason));
-    if (caller) {
-      this.caller = caller;
-      caller.addEventListener('abort', this, ONCE);
+    const { caller } = this;
+    if (this.aborted) this.finish(callerReason(this.abortedWith));
+    else if (caller?.aborted) this.finish(callerReason(caller.reason));
+    else {
+      caller?.addEventListener('abort', this, ONCE);
+      this.request();
     }
-    this.request();
   }
 
   /**
@@ -138,7 +151,7 @@ export class ChatRun implements AttemptContext {
    */
   handleEvent(): void {
     const reason = this.caller?.reason;
-    this.abort(this.o.sink ? reason : callerReason(reason));
+    this.abort(this.sink !== NO_SINK ? reason : callerReason(reason));
   }
 
   /** Sends the next request; its body is not kept while the answer streams. */
@@ -243,18 +256,18 @@ export class ChatRun implements AttemptContext {
 
   /** The next request's body: the question, or a continuation of what was shown. */
   private nextBody(): Record<string, unknown> {
-    const { o, agg } = this;
+    const { params, agg } = this;
     // What was shown is never shown twice: a continuation drops an echo of it, and so does a
     // fresh request after whitespace only (GLM's leading "\n" comes again).
     const shown = agg.contentLength > 0 ? agg.content : '';
     this.filter = shown ? new EchoFilter(shown) : undefined;
     const messages =
-      this.next === 'continue' ? o.provider.continuation(o.params.messages, shown) : o.params.messages;
+      this.next === 'continue' ? this.provider.continuation(params.messages, shown) : params.messages;
     this.attemptText = false;
     this.meta.requests++;
-    return o.provider.buildBody(
-      messages === o.params.messages ? o.params : { ...o.params, messages },
-      o.model,
+    return this.provider.buildBody(
+      messages === params.messages ? params : { ...params, messages },
+      this.model,
       this.streaming,
     );
   }
@@ -278,7 +291,7 @@ export class ChatRun implements AttemptContext {
     checkCompletion(this.provider.name, c);
     const filter = this.filter;
     const content = filter ? filter.push(c.content) + filter.flush() : c.content;
-    this.deliver(completionChunk(c, content, this.o.model), false);
+    this.deliver(completionChunk(c, content, this.model), false);
   }
 
   /**
@@ -286,12 +299,12 @@ export class ChatRun implements AttemptContext {
    * and returns how long to wait before it (undefined: at once).
    */
   private afterFailure(error: unknown, tokens: number): number | undefined {
-    const { agg, o } = this;
+    const { agg, logger } = this;
     if (this.aborted) throw error;
     if (tokens > 0) this.broken = true;
     const halfCall = agg.hasToolCalls || error instanceof ToolCallsWithoutCall;
     const refused = this.streaming && error instanceof APIError && error.streamRefused;
-    this.budget ??= new RequestBudget(o.maxRetries, o.maxRecoveries);
+    this.budget ??= new RequestBudget(this.maxRetries, this.maxRecoveries);
     const decision = this.budget.next({
       progress: this.attemptText,
       answered: this.answered,
@@ -311,7 +324,7 @@ export class ChatRun implements AttemptContext {
         error instanceof APIError && error.streamRefused
           ? `the provider does not stream this request: "${error.providerMessage ?? error.message}"`
           : describe(error);
-      o.logger.warn('falling back to a non-streaming request', { reason });
+      logger.warn('falling back to a non-streaming request', { reason });
       this.fallback = { reason, afterChunks: this.meta.chunks };
       this.meta.streamed = false;
       this.streaming = false;
@@ -320,7 +333,7 @@ export class ChatRun implements AttemptContext {
     }
     this.next = decision.kind;
     if (decision.backoff === undefined) {
-      o.logger.warn('stream broke after new text; asking the provider to continue', {
+      logger.warn('stream broke after new text; asking the provider to continue', {
         reason: describe(error),
         contentChars: agg.contentLength,
       });
@@ -329,9 +342,9 @@ export class ChatRun implements AttemptContext {
     const wait = backoffDelay(
       decision.backoff,
       error instanceof APIError ? error.retryAfterMs : undefined,
-      o.backoff,
+      this.backoff,
     );
-    o.logger.warn(this.next === 'fresh' ? 'retrying' : 'retrying the continuation', {
+    logger.warn(this.next === 'fresh' ? 'retrying' : 'retrying the continuation', {
       provider: this.provider.name,
       request: this.meta.requests + 1,
       waitMs: wait,
@@ -386,14 +399,14 @@ export class ChatRun implements AttemptContext {
 
   /** The whole or partial result; throws when nothing at all was delivered. */
   private outcome(failure: unknown): RunOutcome {
-    const { agg, meta, o } = this;
+    const { agg, meta } = this;
     const result = runResult(agg, meta, {
-      provider: o.provider.name,
-      model: o.model,
+      provider: this.provider.name,
+      model: this.model,
       durationMs: performance.now() - this.started,
       fallback: this.fallback,
     });
-    if (this.limit.reached) markCut(result, o.maxOutputBytes);
+    if (this.limit.reached) markCut(result, this.limit.maxBytes);
     if (failure === undefined) return { result, id: agg.id, created: agg.created };
     if (failure instanceof APIError) failure.retried = meta.requests > 1;
     const delivered = agg.contentLength > 0 || agg.reasoningLength > 0 || agg.hasToolCalls;
