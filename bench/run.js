@@ -187,7 +187,8 @@ async function main() {
       if (!report.node24.throughput) log(report.node24.note);
     }
     if (only.has('fanin')) report.fanIn = await fanIn({ emulator, cfg, kinds: cfg.fanInKinds, log });
-    if (only.has('heap')) report.heap = await heapPerStream({ emulator, cfg, kinds: ['lines', 'parser', 'exai'], log });
+    if (only.has('heap'))
+      report.heap = await heapPerStream({ emulator, cfg, kinds: ['lines', 'parser', 'exai'], log });
     if (only.has('long')) report.long = await longAnswers({ emulator, cfg, log });
     if (only.has('mcp')) {
       report.mcp = await mcpRelay({ emulator, cfg, cli: CLI, log });
