@@ -1,10 +1,11 @@
 // The stream runner: one ChatRun object per call holds attempts, retries with backoff, fallback to
-// non-streaming, mid-stream recovery by continuation, output limit and deadlines. It hands every
-// chunk to its sink and ends in one ChatResult. The attempts call back into it (it is their
-// AttemptContext), so a run allocates no closures per chunk, attempt or stream.
+// non-streaming, mid-stream recovery by continuation and the output limit; its life from start to
+// end (signal, total deadline, the hand-off between requests) is RunLifecycle's (lifecycle.ts). It
+// hands every chunk to its sink and ends in one ChatResult. The attempts call back into it (it is
+// their AttemptContext), so a run allocates no closures per chunk, attempt or stream.
 import { performance } from 'node:perf_hooks';
 import type { ProviderConfig, Timeouts } from '../config/index.js';
-import { AbortError, APIError, abortReasonOf, ExaiError, TimeoutError } from '../errors.js';
+import { APIError, TimeoutError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Completion, Provider } from '../providers/provider.js';
 import type { Transport } from '../providers/transport.js';
@@ -19,10 +20,11 @@ import {
   ToolCallsWithoutCall,
   toolCallsWithoutCall,
 } from './integrity.js';
+import { RunLifecycle } from './lifecycle.js';
 import { OutputLimit } from './limit.js';
-import { type AttemptContext, AttemptError, completeOnce, type StreamOutcome } from './request.js';
+import { type AttemptContext, completeOnce, type StreamOutcome } from './request.js';
 import { completionChunk, markCut, markPartial, type RunMeta, runResult } from './result.js';
-import { type BackoffOptions, backoffDelay, sleep } from './retry.js';
+import { type BackoffOptions, backoffDelay } from './retry.js';
 import type { RunOptions, RunOutcome, RunSettled, RunSink } from './run-types.js';
 import { EchoFilter } from './stitch.js';
 
@@ -45,24 +47,12 @@ const NO_SINK: RunSink = {
   onEnd() {},
 };
 
-/** Keeps the caller's reason when it is ours (e.g. "the MCP server is shutting down"). */
-const callerReason = (reason: unknown) => (reason instanceof AbortError ? reason : new AbortError());
-
-const ONCE = { once: true } as const;
-
-export class ChatRun implements AttemptContext {
+export class ChatRun extends RunLifecycle implements AttemptContext {
   readonly provider: Provider;
   readonly config: ProviderConfig;
   readonly transport: Transport;
   readonly timeouts: Timeouts;
   readonly userAgent: string;
-  /** Cancelled by the caller or the total deadline, whichever came first; `abortedWith` says which. */
-  aborted = false;
-  abortedWith: unknown;
-  /** Made on first use: most runs never wait on a signal (a backoff, a consumer behind, `stream.signal`). */
-  private controller: AbortController | undefined;
-  private readonly sink: RunSink;
-  private readonly started = performance.now();
   private readonly agg = new Aggregator();
   private readonly limit: OutputLimit;
   private readonly meta: RunMeta;
@@ -83,18 +73,6 @@ export class ChatRun implements AttemptContext {
   private budget: RequestBudget | undefined;
   /** The streaming attempt in flight: an abort closes its request directly (no signal listener). */
   private attempt: StreamAttempt | undefined;
-  /** AttemptContext: the total deadline (a `performance.now()` time). */
-  readonly deadlineAt: number;
-  /**
-   * The total deadline's timer, armed only while no streaming attempt watches the deadline (a
-   * backoff, a non-streaming request): an open stream has one timer, its attempt's watchdog.
-   */
-  private total: NodeJS.Timeout | undefined;
-  /** The caller's signal, listened to (with the run itself as the listener) until the call ends. */
-  private caller: AbortSignal | undefined;
-  private finished = false;
-  /** `execute()`'s promise, when the caller asked for one. */
-  private whenSettled: ((settled: RunSettled) => void) | undefined;
   // What the run needs of its options (copied: the options object is not kept).
   private readonly params: ChatCompletionCreateParams;
   private readonly model: string;
@@ -104,17 +82,15 @@ export class ChatRun implements AttemptContext {
   private readonly maxRecoveries: number;
 
   constructor(o: RunOptions) {
+    super(o.timeouts.totalMs, o.signal, o.sink ?? NO_SINK, o.sink !== undefined);
     this.provider = o.provider;
     this.config = o.config;
     this.transport = o.transport;
     this.timeouts = o.timeouts;
     this.userAgent = o.userAgent;
-    this.sink = o.sink ?? NO_SINK;
     this.streaming = o.stream;
     this.limit = new OutputLimit(o.maxOutputBytes, this.agg);
     this.meta = { chunks: 0, requests: 0, ttftMs: null, streamed: o.stream, recovered: false };
-    this.deadlineAt = this.started + o.timeouts.totalMs;
-    this.caller = o.signal;
     this.params = o.params;
     this.model = o.model;
     this.logger = o.logger;
@@ -123,39 +99,8 @@ export class ChatRun implements AttemptContext {
     this.maxRecoveries = o.maxRecoveries;
   }
 
-  /** Runs the call to its end; never rejects (the sink and the settled value say how it ended). */
-  execute(): Promise<RunSettled> {
-    return new Promise((resolve) => {
-      this.whenSettled = resolve;
-      this.start();
-    });
-  }
-
-  /**
-   * Starts the call; the sink's `onEnd` says how it ended. Nothing waits in between: each request
-   * reports back to `requestOver`, so an open stream holds no suspended function and no promise.
-   */
-  start(): void {
-    const { caller } = this;
-    if (this.aborted) this.finish(callerReason(this.abortedWith));
-    else if (caller?.aborted) this.finish(callerReason(caller.reason));
-    else {
-      caller?.addEventListener('abort', this, ONCE);
-      this.request();
-    }
-  }
-
-  /**
-   * EventListener: the caller's signal fired. A signal the caller sees (a ChatStream's) carries
-   * the caller's own reason.
-   */
-  handleEvent(): void {
-    const reason = this.caller?.reason;
-    this.abort(this.sink !== NO_SINK ? reason : callerReason(reason));
-  }
-
   /** Sends the next request; its body is not kept while the answer streams. */
-  private request(): void {
+  protected request(): void {
     try {
       const body = this.nextBody();
       if (this.streaming) {
@@ -174,84 +119,21 @@ export class ChatRun implements AttemptContext {
     }
   }
 
-  /** AttemptContext: a request is over, answered (`done`) or failed (`error`). */
-  requestOver(done: StreamOutcome | Completion | undefined, error?: unknown): void {
+  override requestOver(done: StreamOutcome | Completion | undefined, error?: unknown): void {
     this.attempt = undefined;
-    let failure = error;
-    if (done !== undefined) {
-      try {
-        this.settled(done);
-        if (this.broken) this.meta.recovered = true;
-        this.finish(undefined);
-        return;
-      } catch (raw) {
-        failure = raw;
-      }
-    }
-    // Until the next streaming attempt, the run watches its deadline itself.
-    this.watchDeadline(true);
-    const tokens = failure instanceof AttemptError ? failure.tokens : 0;
-    if (failure instanceof AttemptError) failure = failure.error;
-    let wait: number | undefined;
-    try {
-      wait = this.afterFailure(failure, tokens);
-    } catch (why) {
-      this.stop(why);
-      return;
-    }
-    if (wait === undefined) this.again();
-    else
-      sleep(wait, this.signal).then(
-        () => this.again(),
-        (why: unknown) => this.stop(why),
-      );
+    super.requestOver(done, error);
   }
 
-  /** Arms (or, when a streaming attempt takes it over, clears) the run's own total-deadline timer. */
-  private watchDeadline(own: boolean): void {
-    if (!own || this.finished) {
-      clearTimeout(this.total);
-      this.total = undefined;
-    } else if (this.total === undefined) {
-      this.total = setTimeout(totalExpired, Math.max(1, this.deadlineAt - performance.now()), this);
-    }
-  }
-
-  private again(): void {
+  protected retry(): void {
     // A fresh attempt reasons again: its reasoning replaces the abandoned one's.
     this.replacesReasoning = this.next === 'fresh';
     this.request();
   }
 
-  /** The budget said stop, or the run was cancelled: the call ends with why. */
-  private stop(why: unknown): void {
-    let failure = why instanceof AttemptError ? why.error : why;
-    // The run's reason may be a caller's own (a ChatStream's): ours or AbortError.
-    if (this.aborted && !(failure instanceof ExaiError)) failure = abortReasonOf(this.abortedWith);
-    this.finish(failure);
-  }
-
-  /** The call is over: its deadline and listener go, and the sink learns how it ended. */
-  private finish(failure: unknown): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.watchDeadline(false);
-    this.caller?.removeEventListener('abort', this);
-    this.caller = undefined;
-    let settled: RunSettled;
-    try {
-      settled = { outcome: this.outcome(failure) };
-    } catch (error) {
-      settled = { error };
-    }
-    this.sink.onEnd(settled);
-    this.whenSettled?.(settled);
-    this.whenSettled = undefined;
-  }
-
-  private settled(done: StreamOutcome | Completion): void {
+  protected settled(done: StreamOutcome | Completion): void {
     if ('kind' in done) this.streamed(done);
     else this.completed(done);
+    if (this.broken) this.meta.recovered = true;
   }
 
   /** The next request's body: the question, or a continuation of what was shown. */
@@ -298,7 +180,7 @@ export class ChatRun implements AttemptContext {
    * After a failed request: throws when the budget says stop; otherwise sets up the next request
    * and returns how long to wait before it (undefined: at once).
    */
-  private afterFailure(error: unknown, tokens: number): number | undefined {
+  protected afterFailure(error: unknown, tokens: number): number | undefined {
     const { agg, logger } = this;
     if (this.aborted) throw error;
     if (tokens > 0) this.broken = true;
@@ -397,8 +279,7 @@ export class ChatRun implements AttemptContext {
     this.sink.onOpen();
   }
 
-  /** The whole or partial result; throws when nothing at all was delivered. */
-  private outcome(failure: unknown): RunOutcome {
+  protected outcome(failure: unknown): RunOutcome {
     const { agg, meta } = this;
     const result = runResult(agg, meta, {
       provider: this.provider.name,
@@ -415,15 +296,11 @@ export class ChatRun implements AttemptContext {
     return { result, failure, id: agg.id, created: agg.created };
   }
 
-  /**
-   * Cancels the run: its signal aborts with `reason` (what waits on it, a backoff or a consumer
-   * behind, ends), and the attempt in flight closes its request.
-   */
-  abort(reason: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.abortedWith = reason;
-    this.controller?.abort(reason);
+  protected deadlineError(): unknown {
+    return new TimeoutError(this.provider.name, 'total', this.timeouts.totalMs);
+  }
+
+  protected cancelled(): void {
     this.attempt?.cancel();
   }
 
@@ -431,26 +308,4 @@ export class ChatRun implements AttemptContext {
   contentSoFar(): string {
     return this.agg.content;
   }
-
-  /** Aborts when the run is cancelled, with its reason. */
-  get signal(): AbortSignal {
-    if (!this.controller) {
-      this.controller = new AbortController();
-      if (this.aborted) this.controller.abort(this.abortedWith);
-    }
-    return this.controller.signal;
-  }
-
-  /** AttemptContext: the total deadline passed. */
-  deadlinePassed(): void {
-    this.abort(new TimeoutError(this.provider.name, 'total', this.timeouts.totalMs));
-  }
-
-  /** @internal The total deadline's timer (a plain function: no closure per run). */
-  static totalExpired(run: ChatRun): void {
-    run.total = undefined;
-    run.deadlinePassed();
-  }
 }
-
-const totalExpired = ChatRun.totalExpired;
