@@ -52,7 +52,8 @@ export const isAnswerChoice = (choice: { index?: number | undefined }) =>
 
 export class Aggregator {
   private readonly contentText = new TextBuilder();
-  private reasoningText = new TextBuilder();
+  /** Made at the first reasoning delta: most answers have none. */
+  private reasoningText: TextBuilder | undefined;
   /** Created at the first tool-call delta: most answers have none (one Map less per stream). */
   private tools: Map<number, PendingToolCall> | undefined;
   usage: Usage | null = null;
@@ -78,6 +79,7 @@ export class Aggregator {
         token = true;
       }
       if (d.reasoning_content) {
+        this.reasoningText ??= new TextBuilder();
         this.reasoningText.push(d.reasoning_content);
         token = true;
       }
@@ -114,7 +116,7 @@ export class Aggregator {
    * not repeated. Content stays: it was shown and is continued.
    */
   restartReasoning(): void {
-    this.reasoningText = new TextBuilder();
+    this.reasoningText = undefined;
   }
 
   /**
@@ -133,7 +135,7 @@ export class Aggregator {
   }
 
   get reasoning(): string {
-    return this.reasoningText.toString();
+    return this.reasoningText?.toString() ?? '';
   }
 
   /** Characters of content so far (cheap: no joining). */
@@ -142,7 +144,7 @@ export class Aggregator {
   }
 
   get reasoningLength(): number {
-    return this.reasoningText.length;
+    return this.reasoningText?.length ?? 0;
   }
 
   get hasToolCalls(): boolean {

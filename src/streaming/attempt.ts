@@ -51,7 +51,7 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
 
   constructor(private readonly ctx: AttemptContext) {
     const { firstTokenMs, idleMs } = ctx.timeouts;
-    this.watchdog = new Watchdog(firstTokenMs, idleMs, DONE_GRACE_MS, this, ctx.deadlineAt);
+    this.watchdog = new Watchdog(firstTokenMs, idleMs, DONE_GRACE_MS, this);
     this.decoder = createSseDecoder(this);
   }
 
@@ -105,6 +105,11 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
   cancel(): void {
     this.request?.destroy(this.ctx.abortedWith as Error);
     this.controller?.abort(this.ctx.abortedWith);
+  }
+
+  /** WatchdogOwner: the run's total deadline, which the watchdog watches while this attempt streams. */
+  get deadlineAt(): number {
+    return this.ctx.deadlineAt;
   }
 
   /** WatchdogOwner: a deadline passed. */

@@ -9,6 +9,8 @@ export type Expiry = 'first-token' | 'idle' | 'grace' | 'total';
 /** Who is told when a deadline passes (an object, not a callback: no closure per attempt). */
 export interface WatchdogOwner {
   expired(what: Expiry): void;
+  /** The run's total deadline (a `performance.now()` time), watched while the attempt streams. */
+  readonly deadlineAt?: number;
 }
 
 export class Watchdog {
@@ -27,8 +29,6 @@ export class Watchdog {
     private readonly idleMs: number,
     private readonly graceMs: number,
     private readonly owner: WatchdogOwner,
-    /** The run's total deadline (a `performance.now()` time): the run arms no timer of its own meanwhile. */
-    private readonly deadlineAt = Number.POSITIVE_INFINITY,
   ) {
     this.watch(firstTokenMs);
   }
@@ -77,7 +77,7 @@ export class Watchdog {
 
   private watch(ms: number): void {
     if (this.stopped) return;
-    const wait = Math.min(ms, this.deadlineAt - performance.now());
+    const wait = Math.min(ms, (this.owner.deadlineAt ?? Number.POSITIVE_INFINITY) - performance.now());
     this.timer = setTimeout(check, Math.max(1, wait), this);
   }
 
@@ -91,7 +91,7 @@ export class Watchdog {
     const now = performance.now();
     let left: number;
     let what: Expiry;
-    if (now >= w.deadlineAt) {
+    if (now >= (w.owner.deadlineAt ?? Number.POSITIVE_INFINITY)) {
       w.owner.expired('total');
       return;
     }
