@@ -149,7 +149,8 @@ export function createClient(provider: ProviderName, options: ClientOptions = {}
     const chatRun = new ChatRun(run);
     stream.follow(chatRun);
     const opened = stream.opened();
-    void chatRun.execute();
+    // Started, not executed: the stream is the run's sink and needs no promise of the run's end.
+    chatRun.start();
     return opened;
   }
 

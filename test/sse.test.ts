@@ -1,4 +1,5 @@
 // The SSE decoder against real provider bytes, the SSE line-ending/comment/BOM rules, and any chunking.
+import { EventEmitter } from 'node:events';
 import type { ParseError } from 'eventsource-parser';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -182,6 +183,20 @@ describe('createSseDecoder framing rules', () => {
     { name: 'lacks even its line ending', text: 'data: {"done":true}' },
   ])('flushes a final event that $name but lacks its blank line at end()', ({ text }) => {
     expect(decodeText(text).events).toEqual(data('{"done":true}'));
+  });
+});
+
+describe('createSseDecoder as an API', () => {
+  it('its methods work detached, as event listeners', () => {
+    const events: string[] = [];
+    const decoder = createSseDecoder({ onData: (d) => events.push(d), onError: () => {} });
+    const body = new EventEmitter();
+    body.on('data', decoder.push);
+    body.on('end', decoder.end);
+    body.emit('data', utf8('data: hello\n\n'));
+    body.emit('data', utf8('data: bye'));
+    body.emit('end');
+    expect(events).toEqual(['hello', 'bye']);
   });
 });
 

@@ -1,6 +1,6 @@
-// The total deadline (EXAI_TOTAL_TIMEOUT_MS) in every phase of a call. While a stream is open, its
-// attempt's watchdog watches it (the stream's only timer); before the first token, in a backoff
-// and during a non-streaming request the run watches it itself.
+// The total deadline (EXAI_TOTAL_TIMEOUT_MS) in every phase of a call. While a streaming attempt
+// is in flight (from its request to its end, first token included), its watchdog watches it (the
+// stream's only timer); in a backoff and during a non-streaming request the run watches it itself.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -28,7 +28,11 @@ export interface RequestHandle {
 export interface HttpResponse {
   status: number;
   headers: IncomingHttpHeaders;
-  /** The body stream; destroy it to close the connection early. */
+  /**
+   * The body stream; destroy it to close the connection early. It must emit its own events (its
+   * listeners are called with it as `this`): an IncomingMessage or another Readable, not a wrapper
+   * that forwards `on`/`off` to a stream inside it.
+   */
   body: IncomingMessage;
 }
 

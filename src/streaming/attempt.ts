@@ -16,13 +16,13 @@ import {
   parseCompletion,
   type StreamOutcome,
 } from './request.js';
-import { createSseDecoder, type SseCallbacks, type SseDecoder } from './sse.js';
+import { Decoder, type SseCallbacks } from './sse.js';
 import { type Expiry, Watchdog, type WatchdogOwner } from './watchdog.js';
 
 /**
  * One streaming request, as one object: it is the body's sink, the SSE decoder's callbacks, the
  * watchdog's owner and the transport's request handle, so an attempt allocates no closures of its
- * own. `run()` resolves when the stream completed and rejects with an AttemptError otherwise.
+ * own. It tells the run how it ended through `requestOver`.
  */
 export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, RequestHandle, ChunkState {
   private received = 0;
@@ -36,7 +36,7 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
   private request: { destroy(reason?: Error): unknown } | undefined;
   /** Why we closed this attempt (a deadline), when we did. */
   closedWith: unknown;
-  /** Settled (resolve or reject called). */
+  /** Ended: its end is reported (or about to be), once. */
   private over = false;
   private controller: AbortController | undefined;
   /** How it ended, kept for the hop that reports it to the run. */
@@ -47,12 +47,12 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
   lastTool = -1;
   lastId = '';
   private readonly watchdog: Watchdog;
-  private readonly decoder: SseDecoder;
+  private readonly decoder: Decoder;
 
   constructor(private readonly ctx: AttemptContext) {
     const { firstTokenMs, idleMs } = ctx.timeouts;
     this.watchdog = new Watchdog(firstTokenMs, idleMs, DONE_GRACE_MS, this);
-    this.decoder = createSseDecoder(this);
+    this.decoder = new Decoder(this);
   }
 
   /**

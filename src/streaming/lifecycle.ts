@@ -31,6 +31,7 @@ export abstract class RunLifecycle {
   private total: NodeJS.Timeout | undefined;
   /** The caller's signal, listened to (with the run itself as the listener) until the call ends. */
   private caller: AbortSignal | undefined;
+  private begun = false;
   private finished = false;
   /** `execute()`'s promise, when the caller asked for one. */
   private whenSettled: ((settled: RunSettled) => void) | undefined;
@@ -54,7 +55,7 @@ export abstract class RunLifecycle {
   /** Another request follows a failed one, now. */
   protected abstract retry(): void;
   /** A request was answered; throws when the answer cannot stand (then it counts as failed). */
-  protected abstract settled(done: StreamOutcome | Completion): void;
+  protected abstract accept(done: StreamOutcome | Completion): void;
   /** Throws when the call stops; else returns how long to wait before `retry` (undefined: at once). */
   protected abstract afterFailure(error: unknown, tokens: number): number | undefined;
   /** The whole or partial result; throws when nothing at all was delivered. */
@@ -72,8 +73,10 @@ export abstract class RunLifecycle {
     });
   }
 
-  /** Starts the call; the sink's `onEnd` says how it ended. */
+  /** Starts the call (once); the sink's `onEnd` says how it ended. */
   start(): void {
+    if (this.begun) return;
+    this.begun = true;
     const { caller } = this;
     if (this.aborted) this.finish(callerReason(this.abortedWith));
     else if (caller?.aborted) this.finish(callerReason(caller.reason));
@@ -93,12 +96,17 @@ export abstract class RunLifecycle {
   requestOver(done: StreamOutcome | Completion | undefined, error?: unknown): void {
     let failure = error;
     if (done !== undefined) {
+      let accepted = false;
       try {
-        this.settled(done);
-        this.finish(undefined);
-        return;
+        this.accept(done);
+        accepted = true;
       } catch (raw) {
         failure = raw;
+      }
+      // Outside the try: a sink that throws at the end is not a failed request.
+      if (accepted) {
+        this.finish(undefined);
+        return;
       }
     }
     // Until the next streaming attempt, the run watches its deadline itself.

@@ -53,21 +53,22 @@ export class AttemptError extends Error {
   }
 }
 
-/** The last key's Authorization value: one string for a client's requests, not one per request. */
-let lastKey: string | undefined;
-let lastAuthorization = '';
+/** Each provider config's Authorization value: one string for its requests, not one per request. */
+const authorizations = new WeakMap<ProviderConfig, { key: string; value: string }>();
 
-function authorization(key = ''): string {
-  if (key !== lastKey) {
-    lastKey = key;
-    lastAuthorization = `Bearer ${key}`;
+function authorization(config: ProviderConfig): string {
+  const key = config.apiKey ?? '';
+  let auth = authorizations.get(config);
+  if (auth?.key !== key) {
+    auth = { key, value: `Bearer ${key}` };
+    authorizations.set(config, auth);
   }
-  return lastAuthorization;
+  return auth.value;
 }
 
 function headers(ctx: AttemptContext, stream: boolean): Record<string, string> {
   return {
-    authorization: authorization(ctx.config.apiKey),
+    authorization: authorization(ctx.config),
     'content-type': 'application/json',
     accept: stream ? 'text/event-stream' : 'application/json',
     'user-agent': ctx.userAgent,

@@ -2,7 +2,8 @@
 // non-streaming, mid-stream recovery by continuation and the output limit; its life from start to
 // end (signal, total deadline, the hand-off between requests) is RunLifecycle's (lifecycle.ts). It
 // hands every chunk to its sink and ends in one ChatResult. The attempts call back into it (it is
-// their AttemptContext), so a run allocates no closures per chunk, attempt or stream.
+// their AttemptContext), so a streaming run allocates no closures per chunk or stream (a backoff
+// and a non-streaming request make their own, while they last).
 import { performance } from 'node:perf_hooks';
 import type { ProviderConfig, Timeouts } from '../config/index.js';
 import { APIError, TimeoutError } from '../errors.js';
@@ -130,7 +131,7 @@ export class ChatRun extends RunLifecycle implements AttemptContext {
     this.request();
   }
 
-  protected settled(done: StreamOutcome | Completion): void {
+  protected accept(done: StreamOutcome | Completion): void {
     if ('kind' in done) this.streamed(done);
     else this.completed(done);
     if (this.broken) this.meta.recovered = true;

@@ -18,12 +18,17 @@ export interface SseCallbacks {
 /** Caps one buffered event: a provider that never ends a line must not exhaust memory. */
 export const MAX_EVENT_CHARS = 8 * 1024 * 1024;
 
+/** The decoder for callers: its methods also work detached (`body.on('data', decoder.push)`). */
 export function createSseDecoder(callbacks: SseCallbacks, maxEventChars = MAX_EVENT_CHARS): SseDecoder {
-  return new Decoder(callbacks, maxEventChars);
+  const decoder = new Decoder(callbacks, maxEventChars);
+  return { push: (bytes) => decoder.push(bytes), end: () => decoder.end() };
 }
 
-/** One object per stream: its two methods are shared, only the parser's callbacks are its own. */
-class Decoder implements SseDecoder {
+/**
+ * The decoder as one object whose methods are shared (call them as methods): what a stream
+ * attempt holds, with only the parser's callbacks of its own.
+ */
+export class Decoder implements SseDecoder {
   // StringDecoder is several times cheaper per read than TextDecoder; the BOM it keeps is cut below.
   private readonly text = new StringDecoder('utf8');
   private first = true;
@@ -32,7 +37,7 @@ class Decoder implements SseDecoder {
   private failed = false;
   private readonly parser: EventSourceParser;
 
-  constructor(callbacks: SseCallbacks, maxEventChars: number) {
+  constructor(callbacks: SseCallbacks, maxEventChars = MAX_EVENT_CHARS) {
     this.parser = createParser({
       onEvent: (e) => callbacks.onData(e.data, e.event),
       // Unknown fields and bad `retry:` values are ignored, as the SSE standard says; only an

@@ -22,6 +22,11 @@ export class Watchdog {
   /** The consumer is behind and reading has paused: silence is ours, not the provider's. */
   private paused = false;
   private stopped = false;
+  /**
+   * A deadline passed and the attempt is being closed. Should the close not end it (a caller's
+   * transport that ignores it), only the total deadline is watched from then on.
+   */
+  private lapsed = false;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -91,8 +96,13 @@ export class Watchdog {
     const now = performance.now();
     let left: number;
     let what: Expiry;
-    if (now >= (w.owner.deadlineAt ?? Number.POSITIVE_INFINITY)) {
+    const deadlineAt = w.owner.deadlineAt ?? Number.POSITIVE_INFINITY;
+    if (now >= deadlineAt) {
       w.owner.expired('total');
+      return;
+    }
+    if (w.lapsed) {
+      if (Number.isFinite(deadlineAt)) w.watch(deadlineAt - now);
       return;
     }
     if (w.doneAt) {
@@ -109,8 +119,13 @@ export class Watchdog {
       left = w.lastChunkAt + w.idleMs - now;
       what = 'idle';
     }
-    if (left > 0) w.watch(left);
-    else w.owner.expired(what);
+    if (left > 0) {
+      w.watch(left);
+      return;
+    }
+    w.owner.expired(what);
+    w.lapsed = true;
+    if (Number.isFinite(deadlineAt)) w.watch(deadlineAt - now);
   }
 }
 
