@@ -11,7 +11,7 @@ import { sleep } from './retry.js';
 import type { RunOutcome, RunSettled, RunSink } from './run-types.js';
 
 /** Keeps the caller's reason when it is ours (e.g. "the MCP server is shutting down"). */
-export const callerReason = (reason: unknown) => (reason instanceof AbortError ? reason : new AbortError());
+const callerReason = (reason: unknown) => (reason instanceof AbortError ? reason : new AbortError());
 
 const ONCE = { once: true } as const;
 
