@@ -5,12 +5,16 @@ import { jsonTooDeep, MAX_JSON_DEPTH, rpcError } from './limits.js';
 
 export type Refuse = (status: number, body: object, headers?: Record<string, string>) => void;
 
+/** How long the rest of a refused body is still read, and dropped, before its connection is cut. */
+export const LINGER_MS = 10_000;
+
 export class BodyReader {
   private buffered = 0;
 
   constructor(
     private readonly maxBytes: number,
     private readonly budgetBytes: number,
+    private readonly lingerMs = LINGER_MS,
   ) {}
 
   /** Bytes of bodies being read right now, in all. */
@@ -19,15 +23,13 @@ export class BodyReader {
   }
 
   /** The parsed JSON body, or undefined once `refuse` has answered (too large, busy, not JSON). */
-  read(req: IncomingMessage, res: ServerResponse, refuse: Refuse): Promise<{ body: unknown } | undefined> {
+  read(req: IncomingMessage, refuse: Refuse): Promise<{ body: unknown } | undefined> {
     const tooLarge = () =>
-      refuse(413, rpcError(null, -32000, `request body larger than ${this.maxBytes} bytes`), {
-        connection: 'close',
-      });
+      refuse(413, rpcError(null, -32000, `request body larger than ${this.maxBytes} bytes`));
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > this.maxBytes) {
       tooLarge();
-      this.discard(req, res);
+      this.discard(req);
       return Promise.resolve(undefined);
     }
     return new Promise((resolve) => {
@@ -46,17 +48,14 @@ export class BodyReader {
           refuse(
             503,
             rpcError(null, -32000, 'too many request bodies being received at once; retry shortly'),
-            {
-              'retry-after': '1',
-              connection: 'close',
-            },
+            { 'retry-after': '1' },
           );
         } else {
           parts.push(part);
           return;
         }
         stop();
-        this.discard(req, res);
+        this.discard(req);
         resolve(undefined);
       };
       const onEnd = () => {
@@ -73,11 +72,18 @@ export class BodyReader {
   }
 
   /**
-   * Drops the rest of a refused body without buffering it. The answer says `connection: close`, so
-   * Node ends the socket once the answer is flushed (destroying it here could drop the answer).
+   * Drops the rest of a refused body without buffering it, then keeps the connection. Closing it
+   * while the client is still sending would make the kernel answer those bytes with a reset, and a
+   * reset destroys the answer if the client has not read it yet: a client busy sending its body
+   * would see a broken pipe instead of the 413 or the 503 with `retry-after`. A body that is still
+   * arriving after `lingerMs` has its connection cut.
    */
-  private discard(req: IncomingMessage, _res: ServerResponse): void {
+  private discard(req: IncomingMessage): void {
     req.resume();
+    if (req.complete) return;
+    const cut = setTimeout(() => req.socket.destroy(), this.lingerMs).unref();
+    const done = () => clearTimeout(cut);
+    req.once('end', done).once('close', done);
   }
 
   private parse(text: string, refuse: Refuse): { body: unknown } | undefined {

@@ -156,9 +156,7 @@ export async function serveHttp(opts: HttpServeOptions): Promise<HttpServerHandl
     res.once('close', () => {
       if (counted) exchanges--;
     });
-    const parsed = await bodies.read(req, res, (status, body, headers) =>
-      sendJson(res, status, body, headers),
-    );
+    const parsed = await bodies.read(req, (status, body, headers) => sendJson(res, status, body, headers));
     if (!parsed) return;
     const { body } = parsed;
     if (!admit(body, res)) return;
