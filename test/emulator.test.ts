@@ -9,6 +9,7 @@ import {
   type RequestRecord,
   startEmulator,
 } from '../src/emulator/index.js';
+import { answerPieces, prng, tokenize, tokenizePieces } from '../src/emulator/text.js';
 import type { ChatMessage, ProviderName } from '../src/types.js';
 
 const KEY = 'sk-emu-SECRET-42';
@@ -252,6 +253,18 @@ describe('deterministic answers', () => {
       expect(content).toMatch(/🚀/);
       expect(content).toMatch(/é/);
       expect(content).toMatch(/\.$/);
+    }
+  });
+
+  it('splits an answer sentence by sentence into exactly the tokens of its whole text', () => {
+    for (const [seed, words] of [
+      [1, 1],
+      [7, 60],
+      [42, 5000],
+    ] as const) {
+      const pieces = answerPieces(prng(seed), words);
+      expect(pieces.length).toBeGreaterThan(0);
+      expect(tokenizePieces(pieces)).toEqual(tokenize(pieces.join('')));
     }
   });
 

@@ -2,7 +2,17 @@
 // including continuation of a prefilled assistant message. Pure, so tests compute the same text.
 import { findModel } from '../providers/catalog.js';
 import type { ChatCompletionCreateParams, ProviderName, ToolCall } from '../types.js';
-import { answerText, fnv1a, fragments, hex, prng, reasoningText, tokenize, toolPreamble } from './text.js';
+import {
+  answerPieces,
+  fnv1a,
+  fragments,
+  hex,
+  prng,
+  reasoningText,
+  tokenize,
+  tokenizePieces,
+  toolPreamble,
+} from './text.js';
 
 export const DEFAULT_WORDS = 60;
 const REASONING_WORDS = 25;
@@ -163,10 +173,11 @@ export function planAnswer(
   const seed = seedOf(model, messages);
 
   const call = toolCallFor(provider, body, messages, seed);
-  const full = call
-    ? toolPreamble(call.function.name)
-    : answerText(prng(fnv1a(seed)), opts.words ?? DEFAULT_WORDS);
-  let tokens = tokenize(full);
+  const pieces = call
+    ? [toolPreamble(call.function.name)]
+    : answerPieces(prng(fnv1a(seed)), opts.words ?? DEFAULT_WORDS);
+  const full = pieces.join('');
+  let tokens = tokenizePieces(pieces);
   let finishReason: FinishReason = call ? 'tool_calls' : 'stop';
   // GLM has only max_tokens; Moonshot takes max_completion_tokens (max_tokens is deprecated there).
   const max = body.max_tokens ?? body.max_completion_tokens;
@@ -176,7 +187,7 @@ export function planAnswer(
     finishReason = 'length';
   }
   const toolCalls = call && finishReason === 'tool_calls' ? [call] : [];
-  let content = tokens.join('');
+  let content = finishReason === 'length' ? tokens.join('') : full;
   // Continuations never reason again; like Kimi partial mode, they do not repeat the prefix.
   const reasoning =
     prefix === undefined && thinks(provider, model, body)

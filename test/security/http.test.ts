@@ -508,11 +508,14 @@ describe('a client that stops reading', () => {
     const call = unreadCall(server.port, {
       prompt: 'leave before the first part',
       model: 'kimi-k2-0905-preview',
-      wait_ms: 1500,
+      // Long enough for the emulator to plan its 2-million-word answer (about 0.5 s here, 1.6 s
+      // before it split the text sentence by sentence: then the part went out before the stream
+      // had filled the connection, and this test failed on this machine) and to fill it.
+      wait_ms: 2500,
     });
     try {
       // Past the call budget: the first part (and its resume id) waits for the connection.
-      await new Promise((r) => setTimeout(r, 2200));
+      await new Promise((r) => setTimeout(r, 3200));
       const goneAt = performance.now();
       call.close();
       await Promise.race([closed, new Promise((r) => setTimeout(r, 15_000))]);
