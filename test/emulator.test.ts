@@ -268,6 +268,17 @@ describe('deterministic answers', () => {
     }
   });
 
+  it('answers a tool whose name is 300k words long (one piece of 600k tokens)', () => {
+    const name = 'w '.repeat(300_000);
+    const answer = emulatorAnswer('glm', {
+      ...ask('glm-4.5-flash'),
+      tools: [{ type: 'function', function: { name, parameters: { type: 'object' } } }],
+    });
+    // Before: spreading the piece's tokens into push() overflowed the stack (a 500 from the emulator).
+    expect(answer.finishReason).toBe('tool_calls');
+    expect(answer.content).toContain(name);
+  });
+
   it('groups tokens per chunk and honours per-request word overrides', async () => {
     emu.setOptions({ tokensPerChunk: 4 });
     emu.script([{ type: 'none', words: 12 }]);

@@ -147,9 +147,11 @@ export function tokenizePieces(pieces: readonly string[]): string[] {
     let tokens = tokenized.get(piece);
     if (!tokens) {
       tokens = tokenize(piece);
-      if (tokenized.size < 512) tokenized.set(piece, tokens);
+      // Only sentence-sized pieces are kept: the pool's are short, and a long one is seldom seen twice.
+      if (piece.length <= 1024 && tokenized.size < 512) tokenized.set(piece, tokens);
     }
-    out.push(...tokens);
+    // One at a time: spreading a piece of 150k tokens into push() overflows the stack.
+    for (const t of tokens) out.push(t);
   }
   return out;
 }
