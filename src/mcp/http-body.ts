@@ -23,13 +23,12 @@ export class BodyReader {
   }
 
   /** The parsed JSON body, or undefined once `refuse` has answered (too large, busy, not JSON). */
-  read(req: IncomingMessage, refuse: Refuse): Promise<{ body: unknown } | undefined> {
+  read(req: IncomingMessage, res: ServerResponse, refuse: Refuse): Promise<{ body: unknown } | undefined> {
     const tooLarge = () =>
       refuse(413, rpcError(null, -32000, `request body larger than ${this.maxBytes} bytes`));
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > this.maxBytes) {
-      tooLarge();
-      this.discard(req);
+      refuseRequest(req, res, tooLarge, this.lingerMs);
       return Promise.resolve(undefined);
     }
     return new Promise((resolve) => {
@@ -43,19 +42,21 @@ export class BodyReader {
       const onData = (part: Buffer) => {
         size += part.length;
         this.buffered += part.length;
-        if (size > this.maxBytes) tooLarge();
+        let answer: () => void;
+        if (size > this.maxBytes) answer = tooLarge;
         else if (this.buffered > this.budgetBytes) {
-          refuse(
-            503,
-            rpcError(null, -32000, 'too many request bodies being received at once; retry shortly'),
-            { 'retry-after': '1' },
-          );
+          answer = () =>
+            refuse(
+              503,
+              rpcError(null, -32000, 'too many request bodies being received at once; retry shortly'),
+              { 'retry-after': '1' },
+            );
         } else {
           parts.push(part);
           return;
         }
         stop();
-        this.discard(req);
+        refuseRequest(req, res, answer, this.lingerMs);
         resolve(undefined);
       };
       const onEnd = () => {
@@ -69,21 +70,6 @@ export class BodyReader {
       };
       req.on('data', onData).on('end', onEnd).on('error', onGone).on('close', onGone);
     });
-  }
-
-  /**
-   * Drops the rest of a refused body without buffering it, then keeps the connection. Closing it
-   * while the client is still sending would make the kernel answer those bytes with a reset, and a
-   * reset destroys the answer if the client has not read it yet: a client busy sending its body
-   * would see a broken pipe instead of the 413 or the 503 with `retry-after`. A body that is still
-   * arriving after `lingerMs` has its connection cut.
-   */
-  private discard(req: IncomingMessage): void {
-    req.resume();
-    if (req.complete) return;
-    const cut = setTimeout(() => req.socket.destroy(), this.lingerMs).unref();
-    const done = () => clearTimeout(cut);
-    req.once('end', done).once('close', done);
   }
 
   private parse(text: string, refuse: Refuse): { body: unknown } | undefined {
@@ -101,6 +87,50 @@ export class BodyReader {
       return undefined;
     }
   }
+}
+
+/**
+ * Answers a refused request (`answer` writes the response) and drops the rest of its body unread.
+ * Closing a connection while its client is still sending makes the kernel answer those bytes with
+ * a reset, and a reset destroys the answer if the client has not read it yet: a client busy
+ * sending would see a broken pipe instead of the 413 or the 503 with `retry-after`. So:
+ * - a connection Node keeps (keep-alive) is answered at once and kept while the rest is dropped;
+ * - one Node closes after the answer (`Connection: close`, HTTP/1.0, or `closes`) is answered once
+ *   the body has been read;
+ * and a body still arriving `lingerMs` after the refusal has its connection cut (answered first).
+ */
+export function refuseRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  answer: () => void,
+  lingerMs = LINGER_MS,
+  closes = false,
+): void {
+  let answered = false;
+  const once = () => {
+    if (answered) return;
+    answered = true;
+    answer();
+  };
+  req.resume();
+  if (req.complete) {
+    once();
+    return;
+  }
+  const keeps = res.shouldKeepAlive && !closes;
+  if (keeps) once();
+  const cut = setTimeout(() => {
+    if (keeps) req.socket.destroy();
+    else {
+      // Node closes the connection once this answer is written.
+      once();
+    }
+  }, lingerMs).unref();
+  req.once('end', () => {
+    clearTimeout(cut);
+    once();
+  });
+  req.once('close', () => clearTimeout(cut));
 }
 
 /** Writes a JSON answer (a JSON-RPC error) with `status`. */

@@ -10,7 +10,7 @@ import { redact } from '../log.js';
 import { sleep } from '../streaming/retry.js';
 import { CONNECTION_HEADER, registerConnection, streamWritability, UnwritableWatch } from './backpressure.js';
 import { describeError } from './errors.js';
-import { BodyReader, sendJson } from './http-body.js';
+import { BodyReader, LINGER_MS, refuseRequest, sendJson } from './http-body.js';
 import { LegacyCancellation } from './http-cancel.js';
 import { allowedHostnames, ambiguity, bindRefusal, guardOrigin, guardRequest } from './http-guard.js';
 import { isListen, Subscriptions } from './http-streams.js';
@@ -53,8 +53,10 @@ function plain(res: ServerResponse, status: number, body: string, type = 'text/p
   res.end(body);
 }
 
+/** A refusal before the body is read: the body is dropped, within the same bound as a refused one. */
 function reject(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}) {
-  sendJson(res, status, rpcError(null, -32000, message), headers);
+  const answer = () => sendJson(res, status, rpcError(null, -32000, message), headers);
+  refuseRequest(res.req, res, answer, LINGER_MS, headers.connection === 'close');
 }
 
 export async function serveHttp(opts: HttpServeOptions): Promise<HttpServerHandle> {
@@ -156,7 +158,9 @@ export async function serveHttp(opts: HttpServeOptions): Promise<HttpServerHandl
     res.once('close', () => {
       if (counted) exchanges--;
     });
-    const parsed = await bodies.read(req, (status, body, headers) => sendJson(res, status, body, headers));
+    const parsed = await bodies.read(req, res, (status, body, headers) =>
+      sendJson(res, status, body, headers),
+    );
     if (!parsed) return;
     const { body } = parsed;
     if (!admit(body, res)) return;

@@ -211,6 +211,15 @@ describe('refused bodies: the answer reaches a client that is still sending', ()
     expect(second).toMatch(/^HTTP\/1\.1 200 /);
   });
 
+  it('a body over the limit from a client that asked to close: 413 once the body is in', async () => {
+    const size = 8 * 1024 * 1024;
+    const head = `${postHead(open).replace(/\n/g, '\r\n')}\r\nconnection: close\r\ncontent-length: ${size}\r\n\r\n`;
+    const { first, error } = await sendThenRead(head, Buffer.alloc(size, 'a'));
+    // Before: node closed the connection with the answer while the body was arriving (EPIPE).
+    expect(error).toBe('');
+    expect(first).toMatch(/^HTTP\/1\.1 413 /);
+  });
+
   it('a body that grows over the limit (chunked): 413', async () => {
     const mib = `100000\r\n${'a'.repeat(1024 * 1024)}\r\n`;
     const head = `${postHead(open).replace(/\n/g, '\r\n')}\r\ntransfer-encoding: chunked\r\n\r\n`;
@@ -231,9 +240,11 @@ describe('refused bodies: the answer reaches a client that is still sending', ()
     await Promise.all(clients.map((c) => c.send('"')));
     const answers = await Promise.all(clients.map((c) => c.read()));
     const statuses = answers.map((a) => Number(/^HTTP\/1\.1 (\d{3})/.exec(a.first)?.[1]));
-    // Before: the refused ones were cut while sending; the client saw EPIPE and no answer.
+    // Before: the refused ones were cut while sending; a client saw EPIPE and no answer (in one
+    // run of three here).
     expect(answers.map((a) => a.error)).toEqual(Array(12).fill(''));
-    expect(statuses.filter((s) => s === 503).length).toBeGreaterThanOrEqual(4);
+    // Some, not a set number: a byte handed to the kernel may not have been read by the server yet.
+    expect(statuses).toContain(503);
     // The rest are read whole and refused as not being JSON-RPC.
     expect(statuses.every((s) => s === 503 || s === 400)).toBe(true);
     const refused = answers.find((a) => a.first.startsWith('HTTP/1.1 503'));
