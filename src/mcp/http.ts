@@ -198,6 +198,13 @@ export async function serveHttp(opts: HttpServeOptions): Promise<HttpServerHandl
     return false;
   }
   server.on('clientError', (_error, socket) => socket.destroy());
+  // `Expect: 100-continue` (curl sends it for bodies over 1 MB): a body declared over the limit is
+  // refused before the client sends it; any other request is invited to send, then handled as usual.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    const declared = Number(req.headers['content-length']);
+    if (!(Number.isFinite(declared) && declared > MAX_MESSAGE_BYTES)) res.writeContinue();
+    server.emit('request', req, res);
+  });
 
   await new Promise<void>((resolve, fail) => {
     const onListenError = (error: NodeJS.ErrnoException) => {

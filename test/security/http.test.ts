@@ -220,6 +220,44 @@ describe('refused bodies: the answer reaches a client that is still sending', ()
     expect(first).toMatch(/^HTTP\/1\.1 413 /);
   });
 
+  it('Expect: 100-continue: a body declared over the limit is refused before it is sent', async () => {
+    const socket = net.connect(port(open), '127.0.0.1');
+    let data = '';
+    socket.setEncoding('utf8').on('data', (d: string) => {
+      data += d;
+    });
+    const head = (length: number) =>
+      `${postHead(open).replace(/\n/g, '\r\n')}\r\nexpect: 100-continue\r\ncontent-length: ${length}\r\n\r\n`;
+    socket.write(head(5 * 1024 * 1024));
+    await new Promise<void>((done) => {
+      const look = () => /\r\n\r\n[\s\S]*\}/.test(data) && done();
+      socket.on('data', look);
+    });
+    // Before: "100 Continue" first, inviting 5 MiB that would only be dropped.
+    expect(data).toMatch(/^HTTP\/1\.1 413 /);
+    socket.destroy();
+    // Within the limit, the client is invited to send and its request is answered.
+    const ok = net.connect(port(open), '127.0.0.1');
+    let answer = '';
+    ok.setEncoding('utf8').on('data', (d: string) => {
+      answer += d;
+      if (answer.startsWith('HTTP/1.1 100 ') && !sent) {
+        sent = true;
+        ok.write(list);
+      }
+    });
+    let sent = false;
+    ok.write(head(list.length));
+    await new Promise<void>((done) => {
+      const look = () => answer.includes('"chat"') && done();
+      ok.on('data', look);
+      ok.once('close', () => done());
+    });
+    ok.destroy();
+    expect(answer).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
+    expect(answer).toContain('"chat"');
+  });
+
   it('a body that grows over the limit (chunked): 413', async () => {
     const mib = `100000\r\n${'a'.repeat(1024 * 1024)}\r\n`;
     const head = `${postHead(open).replace(/\n/g, '\r\n')}\r\ntransfer-encoding: chunked\r\n\r\n`;
