@@ -22,12 +22,17 @@ export class BodyReader {
     return this.buffered;
   }
 
+  /** The request's content-length is over the limit: it is refused before its body is read. */
+  declaresTooMuch(req: IncomingMessage): boolean {
+    const declared = Number(req.headers['content-length']);
+    return Number.isFinite(declared) && declared > this.maxBytes;
+  }
+
   /** The parsed JSON body, or undefined once `refuse` has answered (too large, busy, not JSON). */
   read(req: IncomingMessage, res: ServerResponse, refuse: Refuse): Promise<{ body: unknown } | undefined> {
     const tooLarge = () =>
       refuse(413, rpcError(null, -32000, `request body larger than ${this.maxBytes} bytes`));
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > this.maxBytes) {
+    if (this.declaresTooMuch(req)) {
       refuseRequest(req, res, tooLarge, this.lingerMs);
       return Promise.resolve(undefined);
     }

@@ -201,8 +201,7 @@ export async function serveHttp(opts: HttpServeOptions): Promise<HttpServerHandl
   // `Expect: 100-continue` (curl sends it for bodies over 1 MB): a body declared over the limit is
   // refused before the client sends it; any other request is invited to send, then handled as usual.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    const declared = Number(req.headers['content-length']);
-    if (!(Number.isFinite(declared) && declared > MAX_MESSAGE_BYTES)) res.writeContinue();
+    if (!bodies.declaresTooMuch(req)) res.writeContinue();
     server.emit('request', req, res);
   });
 
