@@ -387,32 +387,37 @@ describe.skipIf(!NGINX || !HAVE_REDIS)('two instances sharing Redis, behind ngin
   }, 30_000);
 
   it('long answers through nginx are resumed on either instance, every one exact', async () => {
-    const runs = await Promise.all(
-      Array.from({ length: 8 }, async (_, i) => {
-        const conn = await connectHttp(proxyURL, AUTH);
-        try {
-          const prompt = `through nginx ${i}`;
-          const parts = await chatToEnd(conn.client, conn.wire, { prompt, model: MODEL });
-          return { prompt, parts };
-        } finally {
-          await conn.close();
-        }
-      }),
-    );
+    // Which instance nginx (least_conn) picks for a part depends on how the eight conversations
+    // interleave; in about one round in five none of them crossed. Up to three rounds, until one
+    // did: every answer of every round must still be exact.
     let crossed = 0;
-    for (const { prompt, parts } of runs) {
-      expect(parts.length).toBeGreaterThanOrEqual(2);
-      expect(joined(parts)).toBe(answerFor('glm', MODEL, prompt).content);
-      const id = parts[0]?.meta.resume_id as string;
-      const ranOn = a.stderr().includes(`"msg":"chat continues after the call budget","resumeId":"${id}"`)
-        ? a
-        : b;
-      const other = ranOn === a ? b : a;
-      if (other.stderr().includes(`"msg":"chat_resume part","resumeId":"${id}"`)) crossed++;
+    for (let round = 0; round < 3 && crossed === 0; round++) {
+      const runs = await Promise.all(
+        Array.from({ length: 8 }, async (_, i) => {
+          const conn = await connectHttp(proxyURL, AUTH);
+          try {
+            const prompt = `through nginx ${round} ${i}`;
+            const parts = await chatToEnd(conn.client, conn.wire, { prompt, model: MODEL });
+            return { prompt, parts };
+          } finally {
+            await conn.close();
+          }
+        }),
+      );
+      for (const { prompt, parts } of runs) {
+        expect(parts.length).toBeGreaterThanOrEqual(2);
+        expect(joined(parts)).toBe(answerFor('glm', MODEL, prompt).content);
+        const id = parts[0]?.meta.resume_id as string;
+        const ranOn = a.stderr().includes(`"msg":"chat continues after the call budget","resumeId":"${id}"`)
+          ? a
+          : b;
+        const other = ranOn === a ? b : a;
+        if (other.stderr().includes(`"msg":"chat_resume part","resumeId":"${id}"`)) crossed++;
+      }
+      console.log(
+        `[reverse proxy] round ${round + 1}: answers with a part served by the other instance: ${crossed} of ${runs.length}`,
+      );
     }
-    console.log(
-      `[reverse proxy] answers with a part served by the other instance: ${crossed} of ${runs.length}`,
-    );
     expect(crossed).toBeGreaterThan(0);
   }, 60_000);
 
