@@ -2,6 +2,7 @@
 // Talks plain node:http on purpose: the client code is tested elsewhere, against this emulator.
 import http from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { planAnswer } from '../src/emulator/answer.js';
 import {
   type Emulator,
   emulatorAnswer,
@@ -9,7 +10,7 @@ import {
   type RequestRecord,
   startEmulator,
 } from '../src/emulator/index.js';
-import { answerPieces, prng, tokenize, tokenizePieces } from '../src/emulator/text.js';
+import { answerPieces, prng, tokenize, tokenizePieces, tokensAfter } from '../src/emulator/text.js';
 import type { ChatMessage, ProviderName } from '../src/types.js';
 
 const KEY = 'sk-emu-SECRET-42';
@@ -265,6 +266,38 @@ describe('deterministic answers', () => {
       const pieces = answerPieces(prng(seed), words);
       expect(pieces.length).toBeGreaterThan(0);
       expect(tokenizePieces(pieces)).toEqual(tokenize(pieces.join('')));
+    }
+  });
+
+  it('takes the tokens after a cut between two tokens as the split of the rest would give them', () => {
+    const text = answerPieces(prng(9), 150).join('');
+    const tokens = tokenize(text);
+    const starts = new Set<number>();
+    let at = 0;
+    for (const t of tokens) {
+      starts.add(at);
+      at += t.length;
+    }
+    starts.add(at);
+    for (let cut = 0; cut <= text.length; cut++) {
+      // Between two tokens: the same tokens as splitting the rest; inside one: nothing to reuse.
+      if (starts.has(cut)) expect(tokensAfter(tokens, cut)).toEqual(tokenize(text.slice(cut)));
+      else expect(tokensAfter(tokens, cut)).toBeUndefined();
+    }
+    expect(starts.size).toBe(tokens.length + 1);
+  });
+
+  it('continues a long answer from a prefill cut between tokens or inside one', () => {
+    const body = ask('kimi-k2-0905-preview');
+    const whole = emulatorAnswer('kimi', body, { words: 3000 }).content;
+    const tokens = tokenize(whole);
+    const atToken = tokens.slice(0, 1000).join('').length;
+    for (const cut of [atToken, atToken + 2]) {
+      const prefill = whole.slice(0, cut);
+      const messages = [...body.messages, { role: 'assistant', content: prefill, partial: true }];
+      const next = planAnswer('kimi', { ...body, messages }, { words: 3000 });
+      expect(prefill + next.content).toBe(whole);
+      expect(next.contentTokens).toEqual(tokenize(next.content));
     }
   });
 

@@ -11,6 +11,7 @@ import {
   reasoningText,
   tokenize,
   tokenizePieces,
+  tokensAfter,
   toolPreamble,
 } from './text.js';
 
@@ -195,7 +196,7 @@ export function planAnswer(
       : '';
   if (prefix !== undefined && content.startsWith(prefix)) {
     content = content.slice(prefix.length);
-    tokens = tokenize(content);
+    tokens = tokensAfter(tokens, prefix.length) ?? tokenize(content);
   }
 
   const streamsArguments = provider === 'kimi' || body.tool_stream === true;

@@ -156,6 +156,22 @@ export function tokenizePieces(pieces: readonly string[]): string[] {
   return out;
 }
 
+/**
+ * `tokenize(text.slice(chars))` for the `tokens` of `text`, when `chars` falls between two of them
+ * (the pattern has no look-behind, so a scan from a token's start finds the tokens that follow);
+ * undefined when it falls inside one. A continuation of a 2-million-word answer re-split its rest
+ * in about a second.
+ */
+export function tokensAfter(tokens: readonly string[], chars: number): string[] | undefined {
+  let at = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    if (at === chars) return tokens.slice(i);
+    at += (tokens[i] as string).length;
+    if (at > chars) return undefined;
+  }
+  return at === chars ? [] : undefined;
+}
+
 /** Joins consecutive pieces into groups of `size`. */
 export function group(pieces: readonly string[], size: number): string[] {
   if (size <= 1) return [...pieces];
