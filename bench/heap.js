@@ -1,6 +1,7 @@
 // The per-stream heap figure: in a fresh process per kind and repetition (warmed with a few unpaced
-// streams, so compiled code is not counted), `streams` idle-paced streams are opened; once each has
-// delivered its first chunk, the live JS heap after a full GC is divided by the stream count.
+// streams), `streams` idle-paced streams are opened in two halves; once each has delivered its
+// first chunk, the live JS heap after a full GC that the second half added is divided by its
+// stream count (the first half pays for the code compiled at that scale: bench/heap-job.js).
 import { JOB_TIMEOUT_MS, withWorker, wordsForChunks } from './scenarios.js';
 import { medianOf } from './stats.js';
 
@@ -34,7 +35,10 @@ export async function heapPerStream({ emulator, cfg, kinds, log }) {
         );
       }
       runs[kind].push(r);
-      log(`heap ${kind} rep ${rep + 1}: ${(r.heapBytesPerStream / 1024).toFixed(1)} KB/stream`);
+      log(
+        `heap ${kind} rep ${rep + 1}: ${(r.heapBytesPerStream / 1024).toFixed(2)} KB/stream ` +
+          `(all ${r.streams} against none: ${(r.allBytesPerStream / 1024).toFixed(2)})`,
+      );
     }
   }
   return {
@@ -47,6 +51,8 @@ export async function heapPerStream({ emulator, cfg, kinds, log }) {
           heapKBPerStream: medianOf(runs[k], (r) => r.heapBytesPerStream / 1024),
           externalKBPerStream: medianOf(runs[k], (r) => r.externalBytesPerStream / 1024),
           rssKBPerStream: medianOf(runs[k], (r) => r.rssBytesPerStream / 1024),
+          allKBPerStream: medianOf(runs[k], (r) => r.allBytesPerStream / 1024),
+          firstHalfKBPerStream: medianOf(runs[k], (r) => r.firstHalfBytesPerStream / 1024),
           runs: runs[k],
         },
       ]),

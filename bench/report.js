@@ -59,8 +59,9 @@ export function computeRatios({ throughput, firstToken, fanIn, mcp, long, heap, 
 /**
  * Figures beside the targets (not target keys): fan-in p99 once every stream has started (the
  * overall p99 is set while the streams are starting and swings with machine load), the burst
- * ratio to lines on Node 24, and the heap per stream of the two floors (a bare splitter, and
- * eventsource-parser, the SSE library exai uses, with no state beyond the parser's).
+ * ratio to lines on Node 24, the heap per stream of the two floors (a bare splitter, and
+ * eventsource-parser, the SSE library exai uses, with no state beyond the parser's), and exai's
+ * heap per stream of all the streams against none (with the code V8 compiled for them: bench/heap-job.js).
  */
 export function computeExtras({ fanIn, node24, heap }) {
   const steady = (n) =>
@@ -72,6 +73,7 @@ export function computeExtras({ fanIn, node24, heap }) {
     node24_burst_cpu_vs_lines: ratio(cpu(n24, 'exai'), cpu(n24, 'lines')),
     heap_per_stream_lines_kb: heap?.consumers.lines?.heapKBPerStream ?? null,
     heap_per_stream_parser_kb: heap?.consumers.parser?.heapKBPerStream ?? null,
+    heap_per_stream_all_kb: heap?.consumers.exai?.allKBPerStream ?? null,
   };
 }
 
