@@ -69,7 +69,7 @@ const FULL = {
   profileStreams: 12,
   heapStreams: 1000,
   heapIdlePaceMs: 10_000,
-  heapReps: 3,
+  heapReps: 5,
   startupReps: 9,
 };
 

@@ -27,6 +27,7 @@ export interface RequestHandle {
 
 export interface HttpResponse {
   status: number;
+  /** A stream reads its headers from `body.rawHeaders` instead, when the body has them (node's). */
   headers: IncomingHttpHeaders;
   /**
    * The body stream; destroy it to close the connection early. It must emit its own events (its
@@ -167,11 +168,36 @@ function settle(outgoing: http.ClientRequest, signal: AbortSignal | undefined): 
       // the request does. A later error is the body's to report.
       outgoing.off('error', reject);
       outgoing.on('error', ignore);
-      resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res });
+      resolve({
+        status: res.statusCode ?? 0,
+        // Parsed when first read, not here: node keeps what it parsed for as long as the body
+        // lives (about 0.1 KB a stream), and a stream needs only its content type (`responseHeader`).
+        get headers() {
+          return res.headers;
+        },
+        body: res,
+      });
     });
     // 'on', not 'once': a late second error must not become an uncaught exception.
     outgoing.on('error', reject);
   });
+}
+
+/**
+ * One header of a response (the first, if repeated), read from node's raw list when the body has
+ * one, so node does not parse (and keep) all of them; otherwise from `headers`.
+ */
+export function responseHeader(res: HttpResponse, name: string): string | undefined {
+  const raw = (res.body as { rawHeaders?: string[] }).rawHeaders;
+  if (!raw) {
+    const value = res.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  }
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const key = raw[i] as string;
+    if (key.length === name.length && key.toLowerCase() === name) return raw[i + 1];
+  }
+  return undefined;
 }
 
 /** A request's errors once it was answered: the body's own events say how the read ended. */

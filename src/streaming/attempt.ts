@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { AbortError, ExaiError, StreamError, TimeoutError } from '../errors.js';
 import type { ChunkState } from '../providers/normalize.js';
 import { errorFromFrame, isErrorFrame, type Provider } from '../providers/provider.js';
-import type { HttpResponse, RequestHandle } from '../providers/transport.js';
+import { type HttpResponse, type RequestHandle, responseHeader } from '../providers/transport.js';
 import type { ChatCompletionChunk } from '../types.js';
 import { BodyReader, type BodySink, readText, untilDrainedOrAborted } from './body.js';
 import {
@@ -30,7 +30,10 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
   private stop = false;
   private fault: unknown;
   private tokens = 0;
-  /** The response's body and headers, once it came (the response object itself is not kept). */
+  /**
+   * The response's body, once it came (the response object itself is not kept), and its headers
+   * only when the body cannot give them again (a transport's own body that is not node's).
+   */
   private body: IncomingMessage | undefined;
   private headers: IncomingHttpHeaders | undefined;
   private request: { destroy(reason?: Error): unknown } | undefined;
@@ -133,12 +136,13 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
   private opened(res: HttpResponse): void {
     const { ctx } = this;
     this.body = res.body;
-    this.headers = res.headers;
+    // Node's body gives its headers again when asked (parsed then: for an error frame's request id).
+    if (!res.body.rawHeaders) this.headers = res.headers;
     if (this.closedWith !== undefined) {
       this.fail(this.closedWith);
       return;
     }
-    const type = String(res.headers['content-type'] ?? '');
+    const type = responseHeader(res, 'content-type') ?? '';
     if (!type.includes('text/event-stream')) {
       // A gateway that ignores `stream: true` answers with the whole completion as JSON.
       if (type.includes('json')) {
@@ -264,7 +268,7 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
       return;
     }
     if (isErrorFrame(parsed)) {
-      this.setFault(errorFromFrame(ctx.provider.name, parsed, this.headers));
+      this.setFault(errorFromFrame(ctx.provider.name, parsed, this.headers ?? this.body?.headers));
       return;
     }
     this.received++;
