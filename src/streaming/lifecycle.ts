@@ -46,7 +46,8 @@ export abstract class RunLifecycle {
     protected readonly sink: RunSink,
     private readonly seesCallerReason: boolean,
   ) {
-    this.deadlineAt = this.started + totalMs;
+    // Whole milliseconds, rounded up: never early, and a small integer in V8's fields, not a heap number.
+    this.deadlineAt = Math.ceil(this.started + totalMs);
     this.caller = caller;
   }
 
