@@ -19,14 +19,11 @@ export interface RunSink {
   onEnd(settled: RunSettled): void;
 }
 
-export interface RunOptions {
+/** What every run of one client shares: made once per client, and held by each run as one reference. */
+export interface RunSetup {
   provider: Provider;
   config: ProviderConfig;
   transport: Transport;
-  params: ChatCompletionCreateParams;
-  model: string;
-  /** Stream (true) or make one non-streaming request (false). */
-  stream: boolean;
   timeouts: Timeouts;
   /** The call's budget of requests that deliver nothing new (DESIGN §4). */
   maxRetries: number;
@@ -36,6 +33,14 @@ export interface RunOptions {
   backoff?: BackoffOptions;
   userAgent: string;
   logger: Logger;
+}
+
+export interface RunOptions {
+  setup: RunSetup;
+  params: ChatCompletionCreateParams;
+  model: string;
+  /** Stream (true) or make one non-streaming request (false). */
+  stream: boolean;
   /** The caller's cancel signal. */
   signal?: AbortSignal | undefined;
   /**

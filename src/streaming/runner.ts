@@ -7,7 +7,6 @@
 import { performance } from 'node:perf_hooks';
 import type { ProviderConfig, Timeouts } from '../config/index.js';
 import { APIError, TimeoutError } from '../errors.js';
-import type { Logger } from '../log.js';
 import type { Completion, Provider } from '../providers/provider.js';
 import type { Transport } from '../providers/transport.js';
 import type { ChatCompletionChunk, ChatCompletionCreateParams, ChatResult } from '../types.js';
@@ -25,11 +24,11 @@ import { RunLifecycle } from './lifecycle.js';
 import { OutputLimit } from './limit.js';
 import { type AttemptContext, completeOnce, type StreamOutcome } from './request.js';
 import { completionChunk, markCut, markPartial, type RunMeta, runResult } from './result.js';
-import { type BackoffOptions, backoffDelay } from './retry.js';
-import type { RunOptions, RunOutcome, RunSettled, RunSink } from './run-types.js';
+import { backoffDelay } from './retry.js';
+import type { RunOptions, RunOutcome, RunSettled, RunSetup, RunSink } from './run-types.js';
 import { EchoFilter } from './stitch.js';
 
-export type { RunOptions, RunOutcome, RunSettled, RunSink } from './run-types.js';
+export type { RunOptions, RunOutcome, RunSettled, RunSetup, RunSink } from './run-types.js';
 
 /** Resolves with the result, partial or whole; rejects only when nothing at all was delivered. */
 export function runChat(o: RunOptions): Promise<RunOutcome> {
@@ -49,11 +48,8 @@ const NO_SINK: RunSink = {
 };
 
 export class ChatRun extends RunLifecycle implements AttemptContext {
-  readonly provider: Provider;
-  readonly config: ProviderConfig;
-  readonly transport: Transport;
-  readonly timeouts: Timeouts;
-  readonly userAgent: string;
+  /** The client's part of the options, shared by its runs (one field, not ten, per open stream). */
+  private readonly setup: RunSetup;
   private readonly agg = new Aggregator();
   private readonly limit: OutputLimit;
   private readonly meta: RunMeta;
@@ -74,30 +70,40 @@ export class ChatRun extends RunLifecycle implements AttemptContext {
   private budget: RequestBudget | undefined;
   /** The streaming attempt in flight: an abort closes its request directly (no signal listener). */
   private attempt: StreamAttempt | undefined;
-  // What the run needs of its options (copied: the options object is not kept).
+  // What the run needs of its call's options (copied: the options object is not kept).
   private readonly params: ChatCompletionCreateParams;
   private readonly model: string;
-  private readonly logger: Logger;
-  private readonly backoff: BackoffOptions | undefined;
-  private readonly maxRetries: number;
-  private readonly maxRecoveries: number;
 
   constructor(o: RunOptions) {
-    super(o.timeouts.totalMs, o.signal, o.sink ?? NO_SINK, o.sink !== undefined);
-    this.provider = o.provider;
-    this.config = o.config;
-    this.transport = o.transport;
-    this.timeouts = o.timeouts;
-    this.userAgent = o.userAgent;
+    const { setup } = o;
+    super(setup.timeouts.totalMs, o.signal, o.sink ?? NO_SINK, o.sink !== undefined);
+    this.setup = setup;
     this.streaming = o.stream;
-    this.limit = new OutputLimit(o.maxOutputBytes, this.agg);
+    this.limit = new OutputLimit(setup.maxOutputBytes, this.agg);
     this.meta = { chunks: 0, requests: 0, ttftMs: null, streamed: o.stream, recovered: false };
     this.params = o.params;
     this.model = o.model;
-    this.logger = o.logger;
-    this.backoff = o.backoff;
-    this.maxRetries = o.maxRetries;
-    this.maxRecoveries = o.maxRecoveries;
+  }
+
+  // AttemptContext: the client's, read through the shared setup.
+  get provider(): Provider {
+    return this.setup.provider;
+  }
+
+  get config(): ProviderConfig {
+    return this.setup.config;
+  }
+
+  get transport(): Transport {
+    return this.setup.transport;
+  }
+
+  get timeouts(): Timeouts {
+    return this.setup.timeouts;
+  }
+
+  get userAgent(): string {
+    return this.setup.userAgent;
   }
 
   /** Sends the next request; its body is not kept while the answer streams. */
@@ -182,12 +188,13 @@ export class ChatRun extends RunLifecycle implements AttemptContext {
    * and returns how long to wait before it (undefined: at once).
    */
   protected afterFailure(error: unknown, tokens: number): number | undefined {
-    const { agg, logger } = this;
+    const { agg } = this;
+    const { logger } = this.setup;
     if (this.aborted) throw error;
     if (tokens > 0) this.broken = true;
     const halfCall = agg.hasToolCalls || error instanceof ToolCallsWithoutCall;
     const refused = this.streaming && error instanceof APIError && error.streamRefused;
-    this.budget ??= new RequestBudget(this.maxRetries, this.maxRecoveries);
+    this.budget ??= new RequestBudget(this.setup.maxRetries, this.setup.maxRecoveries);
     const decision = this.budget.next({
       progress: this.attemptText,
       answered: this.answered,
@@ -225,7 +232,7 @@ export class ChatRun extends RunLifecycle implements AttemptContext {
     const wait = backoffDelay(
       decision.backoff,
       error instanceof APIError ? error.retryAfterMs : undefined,
-      this.backoff,
+      this.setup.backoff,
     );
     logger.warn(this.next === 'fresh' ? 'retrying' : 'retrying the continuation', {
       provider: this.provider.name,
