@@ -43,6 +43,17 @@ function kimiClient(transport: Transport) {
   return createClient('kimi', { config, transport, maxRetries: 0 });
 }
 
+/** What a streamed call to Kimi failed with (undefined when it succeeded). */
+function failureOf(client: ReturnType<typeof createClient>): Promise<unknown> {
+  return client.chat.completions
+    .create({ model: 'kimi-k2-0905-preview', messages: user('hi'), stream: true })
+    .then((s) => s.finalResult())
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+}
+
 describe('responseHeader', () => {
   const raw = (rawHeaders: string[], headers: Record<string, string | string[]> = {}) =>
     ({ status: 200, headers, body: { rawHeaders } }) as unknown as HttpResponse;
@@ -114,13 +125,7 @@ describe("a caller's transport with a plain Readable body", () => {
     const frame = { error: { message: 'no credit', type: 'exceeded_current_quota_error' } };
     const headers = { 'content-type': 'text/event-stream', 'x-request-id': 'custom-7' };
     const client = kimiClient(readableTransport(() => ({ headers, text: sse(frame) })));
-    const failure = await client.chat.completions
-      .create({ model: 'kimi-k2-0905-preview', messages: user('hi'), stream: true })
-      .then((s) => s.finalResult())
-      .then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+    const failure = await failureOf(client);
     expect(failure).toBeInstanceOf(APIError);
     expect(failure).toMatchObject({
       code: 'exceeded_current_quota_error',
@@ -162,13 +167,7 @@ describe("exai's transport", () => {
     const config = loadConfig({ env: testEnv(emu), dotenvDir: false });
     const client = createClient('kimi', { config, transport, maxRetries: 0 });
     try {
-      const failure = await client.chat.completions
-        .create({ model: 'kimi-k2-0905-preview', messages: user('hi'), stream: true })
-        .then((s) => s.finalResult())
-        .then(
-          () => undefined,
-          (e: unknown) => e,
-        );
+      const failure = await failureOf(client);
       expect(failure).toMatchObject({ code: 'exceeded_current_quota_error', inBand: true });
       expect((failure as APIError).requestId).toMatch(/^emu-\d+$/);
     } finally {
