@@ -3,9 +3,9 @@
 // stream's only timer); in a backoff and during a non-streaming request the run watches it itself.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Emulator, startEmulator } from '../src/emulator/index.js';
-import { createClient, createTransport, loadConfig } from '../src/index.js';
+import { createClient, createTransport, loadConfig, type Transport } from '../src/index.js';
 import { testClient, user } from './helpers/setup.js';
 
 let emu: Emulator;
@@ -75,6 +75,41 @@ describe('the total deadline', () => {
     });
     expect(performance.now() - t0).toBeLessThan(5000);
     transport.close();
+  });
+
+  it("waits out the rest of the total time when its own timer fires early (node's may, by up to 1 ms)", async () => {
+    // Only the timers are fake: the run's timer fires at once, a minute before performance.now()
+    // reaches the deadline. Before, the run's own timer (a non-streaming request, a backoff) ended
+    // the call whenever it fired; a streaming attempt's watchdog always looked at the clock.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const transport: Transport = {
+        request: (req) =>
+          new Promise((_, reject) => {
+            req.signal.addEventListener('abort', () => reject(req.signal.reason), { once: true });
+          }),
+        close() {},
+      };
+      const config = loadConfig({
+        env: { GLM_API_KEY: 'k', EXAI_TOTAL_TIMEOUT_MS: '60000', EXAI_LOG_LEVEL: 'silent' },
+        dotenvDir: false,
+      });
+      const client = createClient('glm', { config, transport });
+      const controller = new AbortController();
+      let settled = false;
+      const call = client.chat.completions
+        .create({ messages: user('q') }, { signal: controller.signal })
+        .catch((error: unknown) => error)
+        .finally(() => {
+          settled = true;
+        });
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(settled).toBe(false);
+      controller.abort();
+      expect(await call).toMatchObject({ name: 'AbortError' });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('an open stream holds one timer: its watchdog also watches the total deadline', async () => {

@@ -135,8 +135,12 @@ export abstract class RunLifecycle {
       clearTimeout(this.total);
       this.total = undefined;
     } else if (this.total === undefined) {
-      this.total = setTimeout(totalExpired, Math.max(1, this.deadlineAt - performance.now()), this);
+      this.armTotal();
     }
+  }
+
+  private armTotal(): void {
+    this.total = setTimeout(totalExpired, Math.max(1, Math.ceil(this.deadlineAt - performance.now())), this);
   }
 
   /** The budget said stop, or the run was cancelled: the call ends with why. */
@@ -194,7 +198,9 @@ export abstract class RunLifecycle {
   /** @internal The total deadline's timer (a plain function: no closure per run). */
   static totalExpired(run: RunLifecycle): void {
     run.total = undefined;
-    run.deadlinePassed();
+    // Node's timers may fire up to a millisecond before their time: then wait for the rest.
+    if (performance.now() < run.deadlineAt) run.armTotal();
+    else run.deadlinePassed();
   }
 }
 
