@@ -1,11 +1,13 @@
 // What a stream reads of a response's headers: node's raw list for exai's own transport (so node
 // does not parse and keep all of them for as long as the body lives), `headers` for a caller's
 // transport whose body is a plain Readable.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../src/emulator/index.js';
 import { APIError, createClient, createTransport, loadConfig, type Transport } from '../src/index.js';
-import { type HttpResponse, responseHeader } from '../src/providers/transport.js';
+import { type HttpResponse, headersInBody, responseHeader } from '../src/providers/transport.js';
 import { TEST_KEY, testEnv, user } from './helpers/setup.js';
 
 let emu: Emulator;
@@ -55,33 +57,7 @@ function failureOf(client: ReturnType<typeof createClient>): Promise<unknown> {
 }
 
 describe('responseHeader', () => {
-  const raw = (rawHeaders: string[], headers: Record<string, string | string[]> = {}) =>
-    ({ status: 200, headers, body: { rawHeaders } }) as unknown as HttpResponse;
-
-  it('reads the raw list whatever its case, the first of repeated headers, and nothing else', () => {
-    const res = raw(['Content-Type', 'text/event-stream', 'X-Request-Id', 'a', 'x-request-id', 'b'], {
-      'content-type': 'application/json',
-    });
-    expect(responseHeader(res, 'content-type')).toBe('text/event-stream');
-    expect(responseHeader(res, 'x-request-id')).toBe('a');
-    expect(responseHeader(res, 'retry-after')).toBeUndefined();
-    // A name that is only a prefix or a suffix of a raw one is not it.
-    expect(responseHeader(raw(['content-type-x', 'no', 'x-content-type', 'no']), 'content-type')).toBe(
-      undefined,
-    );
-  });
-
-  it('reads `headers` when the body has no raw list, the first of an array', () => {
-    const res = { status: 200, headers: { 'set-cookie': ['a', 'b'], 'content-type': 'text/event-stream' } };
-    expect(responseHeader({ ...res, body: Readable.from([]) } as unknown as HttpResponse, 'set-cookie')).toBe(
-      'a',
-    );
-    expect(
-      responseHeader({ ...res, body: Readable.from([]) } as unknown as HttpResponse, 'content-type'),
-    ).toBe('text/event-stream');
-  });
-
-  it("exai's transport gives every header of the emulator's answer, and the raw list the same", async () => {
+  it("reads node's raw list of exai's own response whatever the case, and the parsed headers agree", async () => {
     const transport = createTransport();
     try {
       const res = await transport.request({
@@ -90,21 +66,112 @@ describe('responseHeader', () => {
         body: JSON.stringify({ model: 'glm-4.5-flash', messages: user('hi'), stream: true }),
         signal: AbortSignal.timeout(5000),
       });
-      expect(responseHeader(res, 'content-type')).toMatch(/^text\/event-stream/);
-      // The lazily parsed headers are node's own, and a spread of the response still carries them.
-      expect({ ...res }.headers['x-request-id']).toBe(responseHeader(res, 'x-request-id'));
-      expect(res.headers['content-type']).toBe(responseHeader(res, 'content-type'));
+      expect(headersInBody(res)).toBe(true);
+      const type = responseHeader(res, 'content-type');
+      const id = responseHeader(res, 'x-request-id');
+      expect(type).toMatch(/^text\/event-stream/);
+      expect(id).toMatch(/^emu-\d+$/);
+      expect(responseHeader(res, 'retry-after')).toBeUndefined();
+      // Read once, the headers are what every reader sees: node's, parsed.
+      expect(res.headers['content-type']).toBe(type);
+      expect(headersInBody(res)).toBe(false);
+      expect(responseHeader(res, 'x-request-id')).toBe(id);
       res.body.resume();
       await new Promise((resolve) => res.body.once('end', resolve));
     } finally {
       transport.close();
     }
   });
+
+  it('reads `headers` of any other response, the first of an array', () => {
+    const res = {
+      status: 200,
+      headers: { 'set-cookie': ['a', 'b'], 'content-type': 'text/event-stream' },
+      body: { rawHeaders: ['Content-Type', 'text/html'] },
+    } as unknown as HttpResponse;
+    expect(headersInBody(res)).toBe(false);
+    expect(responseHeader(res, 'set-cookie')).toBe('a');
+    expect(responseHeader(res, 'content-type')).toBe('text/event-stream');
+  });
+});
+
+/** A server on loopback that streams `events` as SSE under `type`, with `x-request-id: srv-1`. */
+async function sseServer(type: string, events: unknown[]): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': type, 'x-request-id': 'srv-1' });
+    res.end(`${sse(...events)}data: [DONE]\n\n`);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A transport over exai's own that rewrites each response with `edit`. */
+function wrapping(edit: (res: HttpResponse) => HttpResponse): Transport {
+  const inner = createTransport();
+  return { request: async (req) => edit(await inner.request(req)), close: () => inner.close() };
+}
+
+function clientFor(url: string, transport: Transport) {
+  const env = { KIMI_API_KEY: TEST_KEY, KIMI_BASE_URL: url, EXAI_LOG_LEVEL: 'silent' };
+  return createClient('kimi', { config: loadConfig({ env, dotenvDir: false }), transport, maxRetries: 0 });
+}
+
+describe("a transport that wraps exai's own", () => {
+  const frame = { error: { message: 'no credit', type: 'exceeded_current_quota_error' } };
+
+  it('may fix the content type by spreading the response (a gateway that says text/plain)', async () => {
+    const server = await sseServer('text/plain', [chunk('Hello'), chunk(' there', 'stop')]);
+    const transport = wrapping((res) => ({
+      ...res,
+      headers: { ...res.headers, 'content-type': 'text/event-stream' },
+    }));
+    try {
+      const stream = await clientFor(server.url, transport).chat.completions.create({
+        model: 'kimi-k2-0905-preview',
+        messages: user('hi'),
+        stream: true,
+      });
+      const result = await stream.finalResult();
+      expect(result.content).toBe('Hello there');
+      expect(result.metadata.streamed).toBe(true);
+    } finally {
+      transport.close();
+      await server.close();
+    }
+  });
+
+  it('may replace the headers, or edit them in place, and an error frame takes its request id', async () => {
+    const server = await sseServer('text/event-stream', [frame]);
+    const replacing = wrapping((res) => {
+      res.headers = { ...res.headers, 'x-request-id': 'wrapped-1' };
+      return res;
+    });
+    const editing = wrapping((res) => {
+      res.headers['x-request-id'] = 'wrapped-2';
+      return res;
+    });
+    try {
+      expect(await failureOf(clientFor(server.url, replacing))).toMatchObject({ requestId: 'wrapped-1' });
+      expect(await failureOf(clientFor(server.url, editing))).toMatchObject({ requestId: 'wrapped-2' });
+      // Untouched, the server's own id.
+      const plain = wrapping((res) => res);
+      expect(await failureOf(clientFor(server.url, plain))).toMatchObject({ requestId: 'srv-1' });
+      plain.close();
+    } finally {
+      replacing.close();
+      editing.close();
+      await server.close();
+    }
+  });
 });
 
 describe("a caller's transport with a plain Readable body", () => {
   it('streams the answer by its content type', async () => {
-    const text = sse(chunk('Hello'), chunk(' there', 'stop')) + 'data: [DONE]\n\n';
+    const text = `${sse(chunk('Hello'), chunk(' there', 'stop'))}data: [DONE]\n\n`;
     const client = kimiClient(
       readableTransport(() => ({ headers: { 'content-type': 'text/event-stream' }, text })),
     );

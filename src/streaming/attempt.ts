@@ -4,7 +4,12 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { AbortError, ExaiError, StreamError, TimeoutError } from '../errors.js';
 import type { ChunkState } from '../providers/normalize.js';
 import { errorFromFrame, isErrorFrame, type Provider } from '../providers/provider.js';
-import { type HttpResponse, type RequestHandle, responseHeader } from '../providers/transport.js';
+import {
+  type HttpResponse,
+  headersInBody,
+  type RequestHandle,
+  responseHeader,
+} from '../providers/transport.js';
 import type { ChatCompletionChunk } from '../types.js';
 import { BodyReader, type BodySink, readText, untilDrainedOrAborted } from './body.js';
 import {
@@ -32,7 +37,8 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
   private tokens = 0;
   /**
    * The response's body, once it came (the response object itself is not kept), and its headers
-   * only when the body cannot give them again (a transport's own body that is not node's).
+   * unless they are the body's own (exai's transport, headers unread): a caller's transport may
+   * give others.
    */
   private body: IncomingMessage | undefined;
   private headers: IncomingHttpHeaders | undefined;
@@ -137,7 +143,7 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
     const { ctx } = this;
     this.body = res.body;
     // Node's body gives its headers again when asked (parsed then: for an error frame's request id).
-    if (!res.body.rawHeaders) this.headers = res.headers;
+    if (!headersInBody(res)) this.headers = res.headers;
     if (this.closedWith !== undefined) {
       this.fail(this.closedWith);
       return;
