@@ -29,6 +29,7 @@ import { VERSION } from './version.js';
 /** One string for every request (a template per call would be a new string each time). */
 const USER_AGENT = `exai/${VERSION} node/${process.versions.node}`;
 
+/** Read once, when the client is made: changing the object later does not change the client. */
 export interface ClientOptions {
   apiKey?: string;
   /** A named endpoint: GLM `global`, `china`, `coding`, `coding-china`; Kimi `global`, `china`. */
@@ -91,8 +92,20 @@ export function createClient(provider: ProviderName, options: ClientOptions = {}
   registerSecret(providerConfig.apiKey);
   const timeouts = { ...config.timeouts, ...options.timeouts };
   const logger = options.logger ?? createLogger(config.logLevel);
+  // What every call of this client shares: its runs hold it as one reference.
+  const setup: RunSetup = {
+    provider: PROVIDERS[provider],
+    config: providerConfig,
+    transport: options.transport ?? sharedTransport(),
+    timeouts,
+    maxRetries: options.maxRetries ?? config.maxRetries,
+    maxRecoveries: options.maxRecoveries ?? 2,
+    maxOutputBytes: options.maxOutputBytes ?? config.maxOutputBytes,
+    ...(options.backoff ? { backoff: options.backoff } : {}),
+    userAgent: USER_AGENT,
+    logger,
+  };
 
-  let setup: RunSetup | undefined;
   const prepare = (params: ChatCompletionCreateParams, signal: AbortSignal | undefined): RunOptions => {
     if (!providerConfig.apiKey) {
       throw new ConfigError(
@@ -114,19 +127,6 @@ export function createClient(provider: ProviderName, options: ClientOptions = {}
         use: retired.use,
       });
     }
-    // The client's part is made on the first call (the shared transport with it), then shared.
-    setup ??= {
-      provider: PROVIDERS[provider],
-      config: providerConfig,
-      transport: options.transport ?? sharedTransport(),
-      timeouts,
-      maxRetries: options.maxRetries ?? config.maxRetries,
-      maxRecoveries: options.maxRecoveries ?? 2,
-      maxOutputBytes: options.maxOutputBytes ?? config.maxOutputBytes,
-      ...(options.backoff ? { backoff: options.backoff } : {}),
-      userAgent: USER_AGENT,
-      logger,
-    };
     return { setup, params, model, stream: params.stream === true && providerConfig.streamEnabled, signal };
   };
 

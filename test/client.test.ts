@@ -1,8 +1,18 @@
 // The library against the emulator: streaming, aggregation, flags, fallback, recovery, abort, keep-alive.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, emulatorAnswer, startEmulator } from '../src/emulator/index.js';
-import { APIError, type ChatCompletionChunk, ConfigError, type ProviderName } from '../src/index.js';
-import { testClient, user } from './helpers/setup.js';
+import {
+  APIError,
+  type ChatCompletionChunk,
+  type ClientOptions,
+  ConfigError,
+  createClient,
+  createTransport,
+  loadConfig,
+  type ProviderName,
+  type Transport,
+} from '../src/index.js';
+import { testClient, testEnv, user } from './helpers/setup.js';
 
 let emu: Emulator;
 beforeAll(async () => {
@@ -280,6 +290,39 @@ describe('wire-level decoding through the client', () => {
     const result = await stream.finalResult();
     expect(result.content).toBe(emulatorAnswer('kimi', { model: 'kimi-k2-0905-preview', messages }).content);
     transport.close();
+  });
+});
+
+describe('client options', () => {
+  it('are read once, when the client is made: a later change to the object does not reach its calls', async () => {
+    const first = createTransport();
+    // A transport that fails every request: the client must not pick it up.
+    const other: Transport = {
+      request: () => Promise.reject(new Error('not this transport')),
+      close() {},
+    };
+    const options: ClientOptions = {
+      config: loadConfig({ env: testEnv(emu), dotenvDir: false }),
+      transport: first,
+      maxOutputBytes: 1_000_000,
+    };
+    const client = createClient('glm', options);
+    const before = emu.requests.length;
+    options.transport = other;
+    options.maxOutputBytes = 10;
+    const stream = await client.chat.completions.create({
+      model: 'glm-4.5-flash',
+      messages: user('once'),
+      stream: true,
+    });
+    const result = await stream.finalResult();
+    // The whole answer (no cut at 10 bytes), over the first transport.
+    expect(result.content).toBe(
+      emulatorAnswer('glm', { model: 'glm-4.5-flash', messages: user('once') }).content,
+    );
+    expect(result.error).toBeUndefined();
+    expect(emu.requests.length - before).toBe(1);
+    first.close();
   });
 });
 
