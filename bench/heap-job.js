@@ -5,11 +5,12 @@
 // The streams are opened in two halves, the first still open while the second opens, and the
 // figure is what the second half added, per stream: the first streams at that scale make V8
 // compile code that a few warm-up streams one after another never reach (new connections, the
-// timer and socket paths at scale), about 0.6 KB per stream of code, feedback and deopt data in
-// heap snapshots of 1,000 streams on this host, for every consumer alike, and paid once. (Opening
-// and closing them first would not do: node keeps up to 1,000 closed connections' HTTP parsers
-// for reuse, so a second opening would not pay for its own.) The whole opening's figure, code
-// included, is reported beside it.
+// timer and socket paths at scale), paid once: 0.6-0.75 KB per stream of code, feedback and deopt
+// data in heap snapshots of 1,000 streams on this host, and 0.2-0.7 KB per stream more in the
+// first half than in the second, depending on the consumer. Opened in quarters, the last three
+// cost the same as the second half. (Opening and closing them first would not do: node keeps up
+// to 1,000 closed connections' HTTP parsers for reuse, so a second opening would not pay for its
+// own.) The figure of all streams against none, compiled code included, is reported beside it.
 import { setTimeout as delay } from 'node:timers/promises';
 
 /** Lets pending callbacks and promise jobs finish, then collects (a few rounds: weak refs, finalizers). */

@@ -294,7 +294,7 @@ describe('deterministic answers', () => {
     const atToken = tokens.slice(0, 1000).join('').length;
     for (const cut of [atToken, atToken + 2]) {
       const prefill = whole.slice(0, cut);
-      const messages = [...body.messages, { role: 'assistant', content: prefill, partial: true }];
+      const messages = [...body.messages, { role: 'assistant' as const, content: prefill, partial: true }];
       const next = planAnswer('kimi', { ...body, messages }, { words: 3000 });
       expect(prefill + next.content).toBe(whole);
       expect(next.contentTokens).toEqual(tokenize(next.content));
