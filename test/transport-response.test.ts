@@ -40,9 +40,11 @@ function readableTransport(
   };
 }
 
-function kimiClient(transport: Transport) {
-  const config = loadConfig({ env: { KIMI_API_KEY: TEST_KEY, EXAI_LOG_LEVEL: 'silent' }, dotenvDir: false });
-  return createClient('kimi', { config, transport, maxRetries: 0 });
+/** A Kimi client over `transport`, no retries; at `baseURL` when given. */
+function kimiClient(transport: Transport, baseURL?: string) {
+  const env: Record<string, string> = { KIMI_API_KEY: TEST_KEY, EXAI_LOG_LEVEL: 'silent' };
+  if (baseURL) env.KIMI_BASE_URL = baseURL;
+  return createClient('kimi', { config: loadConfig({ env, dotenvDir: false }), transport, maxRetries: 0 });
 }
 
 /** What a streamed call to Kimi failed with (undefined when it succeeded). */
@@ -115,11 +117,6 @@ function wrapping(edit: (res: HttpResponse) => HttpResponse): Transport {
   return { request: async (req) => edit(await inner.request(req)), close: () => inner.close() };
 }
 
-function clientFor(url: string, transport: Transport) {
-  const env = { KIMI_API_KEY: TEST_KEY, KIMI_BASE_URL: url, EXAI_LOG_LEVEL: 'silent' };
-  return createClient('kimi', { config: loadConfig({ env, dotenvDir: false }), transport, maxRetries: 0 });
-}
-
 describe("a transport that wraps exai's own", () => {
   const frame = { error: { message: 'no credit', type: 'exceeded_current_quota_error' } };
 
@@ -130,7 +127,7 @@ describe("a transport that wraps exai's own", () => {
       headers: { ...res.headers, 'content-type': 'text/event-stream' },
     }));
     try {
-      const stream = await clientFor(server.url, transport).chat.completions.create({
+      const stream = await kimiClient(transport, server.url).chat.completions.create({
         model: 'kimi-k2-0905-preview',
         messages: user('hi'),
         stream: true,
@@ -155,11 +152,11 @@ describe("a transport that wraps exai's own", () => {
       return res;
     });
     try {
-      expect(await failureOf(clientFor(server.url, replacing))).toMatchObject({ requestId: 'wrapped-1' });
-      expect(await failureOf(clientFor(server.url, editing))).toMatchObject({ requestId: 'wrapped-2' });
+      expect(await failureOf(kimiClient(replacing, server.url))).toMatchObject({ requestId: 'wrapped-1' });
+      expect(await failureOf(kimiClient(editing, server.url))).toMatchObject({ requestId: 'wrapped-2' });
       // Untouched, the server's own id.
       const plain = wrapping((res) => res);
-      expect(await failureOf(clientFor(server.url, plain))).toMatchObject({ requestId: 'srv-1' });
+      expect(await failureOf(kimiClient(plain, server.url))).toMatchObject({ requestId: 'srv-1' });
       plain.close();
     } finally {
       replacing.close();
