@@ -17,6 +17,35 @@ describe('Watchdog', () => {
     w.stop();
   });
 
+  it('counts the first-token deadline from its start, though its timer is armed a tick later', async () => {
+    // The timer is armed after the request is written; the deadline is not pushed back by the
+    // time the process spends before that tick (here 60 ms of synchronous work).
+    const { w, expired } = watched(100, 10_000);
+    const started = performance.now();
+    while (performance.now() - started < 60) {
+      // busy: the tick that arms the timer waits for this
+    }
+    await sleep(70);
+    // 130 ms after the start: expired at 100 ms (a timer armed for the whole 100 ms at the tick
+    // would fire at 160 ms).
+    expect(expired).toEqual(['first-token']);
+    w.stop();
+  });
+
+  it('arms one timer when a chunk arrives before the tick that arms the first one', async () => {
+    // The first chunk hands over to the idle deadline at once; the tick then arms nothing more,
+    // so stopping the watchdog leaves no timer of it behind.
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    const { w, expired } = watched(60, 20);
+    w.chunks();
+    await new Promise((resolve) => process.nextTick(resolve));
+    expect(timers()).toBe(before + 1);
+    w.stop();
+    expect(timers()).toBe(before);
+    expect(expired).toEqual([]);
+  });
+
   it('hands over to the idle deadline at the first chunk', async () => {
     const { w, expired } = watched(10_000, 20);
     w.chunks();

@@ -56,12 +56,12 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
   lastTool = -1;
   lastId = '';
   private readonly watchdog: Watchdog;
-  private readonly decoder: Decoder;
+  /** Made when the response is a stream (its headers are in): not on the way to the request. */
+  private decoder: Decoder | undefined;
 
   constructor(private readonly ctx: AttemptContext) {
     const { firstTokenMs, idleMs } = ctx.timeouts;
     this.watchdog = new Watchdog(firstTokenMs, idleMs, DONE_GRACE_MS, this);
-    this.decoder = new Decoder(this);
   }
 
   /**
@@ -167,6 +167,7 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
       return;
     }
     ctx.onOpen();
+    this.decoder = new Decoder(this);
     new BodyReader(res.body, this).start();
   }
 
@@ -188,7 +189,7 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
 
   /** How the attempt ends when the body ended (or we stopped reading it). */
   private atEnd(): StreamOutcome {
-    if (!this.stop && !this.fault) this.decoder.end();
+    if (!this.stop && !this.fault) this.decoder?.end();
     if (this.stop) return { kind: 'stopped' };
     // A finish_reason makes the answer complete, [DONE] or not; without one the stream was cut.
     if (this.finishReason !== null) return { kind: 'complete', finishReason: this.finishReason };
@@ -230,7 +231,7 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
   onRead(buf: Buffer): boolean | 'yield' {
     const before = this.received;
     const first = this.tokens === 0;
-    this.decoder.push(buf);
+    this.decoder?.push(buf);
     // Every chunk of one read arrived at the same moment: one clock read per read.
     if (this.received !== before) this.watchdog.chunks();
     if (this.stop || this.fault || (this.watchdog.done && this.finishReason === null)) return false;
