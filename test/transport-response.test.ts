@@ -239,4 +239,27 @@ describe("exai's transport", () => {
       emu.reset();
     }
   });
+
+  it('sends each request to its own URL when one transport serves two, in turn', async () => {
+    // The transport keeps the last URL it parsed: a request to another URL must not reuse it.
+    const transport = createTransport();
+    const config = loadConfig({ env: testEnv(emu), dotenvDir: false });
+    const glm = createClient('glm', { config, transport, maxRetries: 0 });
+    const kimi = createClient('kimi', { config, transport, maxRetries: 0 });
+    try {
+      const from = emu.requests.length;
+      for (const client of [glm, kimi, glm, kimi]) {
+        const stream = await client.chat.completions.create({ messages: user('in turn'), stream: true });
+        expect((await stream.finalResult()).metadata.provider).toBe(client.provider);
+      }
+      expect(emu.requests.slice(from).map((r) => r.path.split('/')[1])).toEqual([
+        'glm',
+        'kimi',
+        'glm',
+        'kimi',
+      ]);
+    } finally {
+      transport.close();
+    }
+  });
 });

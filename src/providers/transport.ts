@@ -115,10 +115,19 @@ export function createTransport(options: TransportOptions = {}): Transport {
     return response;
   };
 
+  // The last URL asked for, parsed once with its agent: a client sends every request to the same
+  // URL, and parsing it again costs about 10 us a request in a process that has been doing other
+  // work (0.6 us in a tight loop).
+  let last: { href: string; url: URL; agent: http.Agent | Promise<http.Agent> } | undefined;
+
   return {
     request(req) {
-      const url = new URL(req.url);
-      const agent = agentFor(url);
+      let target = last;
+      if (target?.href !== req.url) {
+        const url = new URL(req.url);
+        target = last = { href: req.url, url, agent: agentFor(url) };
+      }
+      const { url, agent } = target;
       if (!(agent instanceof Promise)) return send(url, agent, req);
       return agent.then((a) => {
         // Closed while the proxy agent loaded: no connection to the proxy for nothing.
@@ -135,6 +144,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
           () => {},
         );
       proxied.clear();
+      last = undefined;
     },
   };
 }
