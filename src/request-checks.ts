@@ -60,13 +60,15 @@ export function checkSampling(params: ChatCompletionCreateParams, model: string)
       throw new UsageError(`temperature must be a number from ${TEMPERATURE.min} to ${TEMPERATURE.max}`);
     }
   }
+  checkTokens('max_tokens', p.max_tokens, model);
+  checkTokens('max_completion_tokens', p.max_completion_tokens, model);
+}
+
+function checkTokens(name: string, n: unknown, model: string): void {
+  if (n === undefined || n === null) return;
   const limit = maxTokensFor(model);
-  for (const name of ['max_tokens', 'max_completion_tokens'] as const) {
-    const n = p[name];
-    if (n === undefined || n === null) continue;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > limit) {
-      throw new UsageError(`${name} must be a whole number from 1 to ${limit} for ${model}`);
-    }
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > limit) {
+    throw new UsageError(`${name} must be a whole number from 1 to ${limit} for ${model}`);
   }
 }
 
@@ -79,7 +81,9 @@ export function checkRequest(params: ChatCompletionCreateParams, model: string):
     throw new UsageError(`too many messages: ${messages.length} (at most ${MAX_MESSAGES})`);
   }
   let chars = 0;
-  for (const [i, m] of messages.entries()) {
+  // Index loops: this runs before every request is sent, and an entries() iterator allocates.
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i];
     if (typeof m !== 'object' || m === null || !ROLES.has(m.role)) {
       throw new UsageError(`messages[${i}] needs a role of system, user, assistant or tool`);
     }

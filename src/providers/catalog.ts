@@ -21,10 +21,11 @@ const BY_ID = new Map(MODELS.map((m) => [m.id, m]));
 /** Ids the providers have retired (GLM re-routes its old ids instead of retiring them). */
 export const RETIRED: readonly RetiredModel[] = KIMI_RETIRED;
 
+const RETIRED_BY_ID = new Map(RETIRED.map((r) => [r.id, r]));
+
 /** The retirement of `id`, if the provider retired it. */
 export function findRetired(id: string): RetiredModel | undefined {
-  const key = id.trim().toLowerCase();
-  return RETIRED.find((r) => r.id === key);
+  return RETIRED_BY_ID.get(id) ?? RETIRED_BY_ID.get(id.trim().toLowerCase());
 }
 
 export function modelsOf(provider: ProviderName): ModelInfo[] {
