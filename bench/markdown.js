@@ -1,5 +1,8 @@
 // The markdown tables `npm run bench` prints (the same figures as bench/results/latest.json).
 
+/** A ratio or target figure: three decimals below 10, two above (a KB figure near its 12 KB limit). */
+const ratioText = (v) => (typeof v === 'number' && Math.abs(v) >= 10 ? v.toFixed(2) : fmt(v, 3));
+
 export function fmt(v, digits = 2) {
   if (v === null || v === undefined || Number.isNaN(v)) return '–';
   if (Math.abs(v) >= 100) return v.toFixed(0);
@@ -66,7 +69,9 @@ function libraryTables(report) {
   }
   if (ft) {
     out.push(
-      `### First token: request start → first content delta (median of ${ft.requestsPerRun} requests a run)`,
+      ft.requests
+        ? `### First token: request start → first content delta (median of ${ft.requests} requests each, the kinds in turn request by request)`
+        : `### First token: request start → first content delta (median of ${ft.requestsPerRun} requests a run)`,
       '',
       table(
         ['consumer', 'ms', 'over raw, ms'],
@@ -240,11 +245,11 @@ export function markdown(report) {
       '',
       table(
         ['ratio', 'value', 'target', 'status'],
-        Object.entries(verdicts).map(([k, v]) => [`\`${k}\``, fmt(v.value, 3), v.target, v.status]),
+        Object.entries(verdicts).map(([k, v]) => [`\`${k}\``, ratioText(v.value), v.target, v.status]),
       ),
       '',
       `Beside them (no target): ${Object.entries(report.extras ?? {})
-        .map(([k, v]) => `\`${k}\` ${fmt(v, 3)}`)
+        .map(([k, v]) => `\`${k}\` ${ratioText(v)}`)
         .join(', ')}.`,
       '',
     );
