@@ -6,6 +6,7 @@ import { type Expiry, Watchdog } from '../src/streaming/watchdog.js';
 function watched(firstTokenMs: number, idleMs: number, graceMs = 1000) {
   const expired: Expiry[] = [];
   const w = new Watchdog(firstTokenMs, idleMs, graceMs, { expired: (what) => expired.push(what) });
+  w.start();
   return { w, expired };
 }
 
@@ -17,29 +18,32 @@ describe('Watchdog', () => {
     w.stop();
   });
 
-  it('counts the first-token deadline from its start, though its timer is armed a tick later', async () => {
-    // The timer is armed after the request is written; the deadline is not pushed back by the
-    // time the process spends before that tick (here 60 ms of synchronous work).
-    const { w, expired } = watched(100, 10_000);
-    const started = performance.now();
-    while (performance.now() - started < 60) {
-      // busy: the tick that arms the timer waits for this
+  it('counts the first-token deadline from when it was made, though started later', async () => {
+    // A stream attempt starts its watchdog once its request is written; the time before that
+    // (here 60 ms of synchronous work) is not added to the deadline.
+    const expired: Expiry[] = [];
+    const w = new Watchdog(100, 10_000, 1000, { expired: (what) => expired.push(what) });
+    const made = performance.now();
+    while (performance.now() - made < 60) {
+      // busy
     }
+    w.start();
     await sleep(70);
-    // 130 ms after the start: expired at 100 ms (a timer armed for the whole 100 ms at the tick
-    // would fire at 160 ms).
+    // 130 ms after it was made: expired at 100 ms (a timer armed for the whole 100 ms at the
+    // start would fire at 160 ms).
     expect(expired).toEqual(['first-token']);
     w.stop();
   });
 
-  it('arms one timer when a chunk arrives before the tick that arms the first one', async () => {
-    // The first chunk hands over to the idle deadline at once; the tick then arms nothing more,
+  it('arms one timer when a chunk arrives before it is started', async () => {
+    // The first chunk hands over to the idle deadline at once; starting then arms nothing more,
     // so stopping the watchdog leaves no timer of it behind.
     const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     const before = timers();
-    const { w, expired } = watched(60, 20);
+    const expired: Expiry[] = [];
+    const w = new Watchdog(60, 20, 1000, { expired: (what) => expired.push(what) });
     w.chunks();
-    await new Promise((resolve) => process.nextTick(resolve));
+    w.start();
     expect(timers()).toBe(before + 1);
     w.stop();
     expect(timers()).toBe(before);
@@ -72,6 +76,7 @@ describe('Watchdog', () => {
         expiredAt = performance.now();
       },
     });
+    w.start();
     w.chunks();
     w.pause();
     await sleep(2.5 * idleMs);

@@ -56,7 +56,7 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
   lastTool = -1;
   lastId = '';
   private readonly watchdog: Watchdog;
-  /** Made when the response is a stream (its headers are in): not on the way to the request. */
+  /** Made once the request is on its way (see `run`): not on the way to it. */
   private decoder: Decoder | undefined;
 
   constructor(private readonly ctx: AttemptContext) {
@@ -81,6 +81,10 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
     open(ctx, body, true, this)
       .then((res) => this.opened(res))
       .catch((error: unknown) => this.fail(error));
+    // node writes the request in a tick it queued while `open` ran: the deadline's timer and the
+    // SSE decoder are made a tick after that, while the provider works, not on the way to it (a
+    // timer costs about 20 us in a process whose caches other work has cooled).
+    process.nextTick(afterSend, this);
   }
 
   private report(outcome: StreamOutcome | undefined, error?: AttemptError): void {
@@ -167,7 +171,8 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
       return;
     }
     ctx.onOpen();
-    this.decoder = new Decoder(this);
+    // Made by now unless a caller's transport answered within the same turn.
+    this.decoder ??= new Decoder(this);
     new BodyReader(res.body, this).start();
   }
 
@@ -189,7 +194,7 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
 
   /** How the attempt ends when the body ended (or we stopped reading it). */
   private atEnd(): StreamOutcome {
-    if (!this.stop && !this.fault) this.decoder?.end();
+    if (!this.stop && !this.fault) (this.decoder as Decoder).end();
     if (this.stop) return { kind: 'stopped' };
     // A finish_reason makes the answer complete, [DONE] or not; without one the stream was cut.
     if (this.finishReason !== null) return { kind: 'complete', finishReason: this.finishReason };
@@ -231,7 +236,8 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
   onRead(buf: Buffer): boolean | 'yield' {
     const before = this.received;
     const first = this.tokens === 0;
-    this.decoder?.push(buf);
+    // Made before the body reader started (`opened`).
+    (this.decoder as Decoder).push(buf);
     // Every chunk of one read arrived at the same moment: one clock read per read.
     if (this.received !== before) this.watchdog.chunks();
     if (this.stop || this.fault || (this.watchdog.done && this.finishReason === null)) return false;
@@ -295,12 +301,20 @@ export class StreamAttempt implements BodySink, SseCallbacks, WatchdogOwner, Req
     a.ctx.requestOver(a.outcome, a.error);
   }
 
+  /** @internal A tick after the request was handed to the transport (see `run`). */
+  static afterSend(a: StreamAttempt): void {
+    if (a.over) return;
+    a.watchdog.start();
+    a.decoder ??= new Decoder(a);
+  }
+
   /** @internal After [DONE]: the grace timer, unless the body ended in the same read. */
   static graceIfOpen(a: StreamAttempt): void {
     if (!a.body?.complete) a.watchdog.awaitEnd();
   }
 }
 
+const afterSend = StreamAttempt.afterSend;
 const graceIfOpen = StreamAttempt.graceIfOpen;
 const reportOver = StreamAttempt.reportOver;
 

@@ -41,11 +41,15 @@ export class Watchdog {
     private readonly idleMs: number,
     private readonly graceMs: number,
     private readonly owner: WatchdogOwner,
-  ) {
-    // Armed a tick later: a stream's request is written to its socket in a tick queued before
-    // this one, and a timer costs about 20 us when the process is cold, time the first token would
-    // otherwise wait for. The deadline still counts from now.
-    process.nextTick(armFirst, this);
+  ) {}
+
+  /**
+   * Arms the first-token deadline, counted from when the watchdog was made: its owner may start
+   * it later (a stream attempt does, once its request is written). Nothing once stopped, or once a
+   * first chunk armed the idle deadline.
+   */
+  start(): void {
+    if (!this.stopped && this.timer === undefined) this.watch(this.started + this.firstTokenMs - msNow());
   }
 
   /** True once [DONE] arrived (or a fault came after the finish chunk). */
@@ -101,11 +105,6 @@ export class Watchdog {
     this.watch(ms);
   }
 
-  /** @internal The first timer, unless the watchdog stopped or armed one (at a first chunk) meanwhile. */
-  static armFirst(w: Watchdog): void {
-    if (!w.stopped && w.timer === undefined) w.watch(w.started + w.firstTokenMs - msNow());
-  }
-
   /** @internal The timer's callback (a plain function, so no closure per attempt). */
   static check(w: Watchdog): void {
     const now = performance.now();
@@ -145,4 +144,3 @@ export class Watchdog {
 }
 
 const check = Watchdog.check;
-const armFirst = Watchdog.armFirst;
