@@ -21,7 +21,8 @@ function contentChars(content: unknown, i: number): number {
     throw new UsageError(`messages[${i}].content must be a string or an array of content parts`);
   }
   let chars = 0;
-  for (const [j, part] of content.entries()) {
+  for (let j = 0; j < content.length; j++) {
+    const part: unknown = content[j];
     const where = `messages[${i}].content[${j}]`;
     if (typeof part !== 'object' || part === null || typeof (part as { type?: unknown }).type !== 'string') {
       throw new UsageError(`${where} must be a content part with a type ("text", "image_url", ...)`);
