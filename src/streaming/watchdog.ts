@@ -45,8 +45,8 @@ export class Watchdog {
 
   /**
    * Arms the first-token deadline, counted from when the watchdog was made: its owner may start
-   * it later (a stream attempt does, once its request is written). Nothing once stopped, or once a
-   * first chunk armed the idle deadline.
+   * it later (a stream attempt does, a tick after handing its request to the transport). Nothing
+   * once stopped, or once a first chunk armed the idle deadline.
    */
   start(): void {
     if (!this.stopped && this.timer === undefined) this.watch(this.started + this.firstTokenMs - msNow());
