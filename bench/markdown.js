@@ -69,9 +69,7 @@ function libraryTables(report) {
   }
   if (ft) {
     out.push(
-      ft.requests
-        ? `### First token: request start → first content delta (median of ${ft.requests} requests each, the kinds in turn request by request)`
-        : `### First token: request start → first content delta (median of ${ft.requestsPerRun} requests a run)`,
+      `### First token: request start → first content delta (median of ${ft.requests} requests each, the kinds in turn request by request)`,
       '',
       table(
         ['consumer', 'ms', 'over raw, ms'],
