@@ -263,3 +263,39 @@ describe("exai's transport", () => {
     }
   });
 });
+
+describe("a client's request URL and key", () => {
+  it('follow its provider config when the key or the base URL is changed between requests', async () => {
+    // Both strings are made once per config and kept: a changed config must not send the old ones.
+    const seen: { url: string; auth: string | undefined }[] = [];
+    const transport = readableTransport(() => ({
+      headers: { 'content-type': 'text/event-stream' },
+      text: sse(chunk('ok', 'stop')) + 'data: [DONE]\n\n',
+    }));
+    const capturing: Transport = {
+      request(req) {
+        seen.push({ url: req.url, auth: req.headers.authorization });
+        return transport.request(req);
+      },
+      close() {},
+    };
+    const client = kimiClient(capturing, 'http://127.0.0.1:9/first');
+    const ask = async () => {
+      const stream = await client.chat.completions.create({ messages: user('strings'), stream: true });
+      expect((await stream.finalResult()).content).toBe('ok');
+    };
+    await ask();
+    await ask();
+    const config = client.config as { apiKey?: string; baseURL: string };
+    config.apiKey = 'sk-rotated-key-0002';
+    await ask();
+    config.baseURL = 'http://127.0.0.1:9/second';
+    await ask();
+    expect(seen).toEqual([
+      { url: 'http://127.0.0.1:9/first/chat/completions', auth: `Bearer ${TEST_KEY}` },
+      { url: 'http://127.0.0.1:9/first/chat/completions', auth: `Bearer ${TEST_KEY}` },
+      { url: 'http://127.0.0.1:9/first/chat/completions', auth: 'Bearer sk-rotated-key-0002' },
+      { url: 'http://127.0.0.1:9/second/chat/completions', auth: 'Bearer sk-rotated-key-0002' },
+    ]);
+  });
+});
