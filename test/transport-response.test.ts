@@ -270,7 +270,7 @@ describe("a client's request URL and key", () => {
     const seen: { url: string; auth: string | undefined }[] = [];
     const transport = readableTransport(() => ({
       headers: { 'content-type': 'text/event-stream' },
-      text: sse(chunk('ok', 'stop')) + 'data: [DONE]\n\n',
+      text: `${sse(chunk('ok', 'stop'))}data: [DONE]\n\n`,
     }));
     const capturing: Transport = {
       request(req) {
