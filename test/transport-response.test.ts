@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../src/emulator/index.js';
 import { APIError, createClient, createTransport, loadConfig, type Transport } from '../src/index.js';
+import { redact } from '../src/log.js';
 import { type HttpResponse, headersInBody, responseHeader } from '../src/providers/transport.js';
 import { TEST_KEY, testEnv, user } from './helpers/setup.js';
 
@@ -297,5 +298,7 @@ describe("a client's request URL and key", () => {
       { url: 'http://127.0.0.1:9/first/chat/completions', auth: 'Bearer sk-rotated-key-0002' },
       { url: 'http://127.0.0.1:9/second/chat/completions', auth: 'Bearer sk-rotated-key-0002' },
     ]);
+    // The rotated key is a secret too: echoed bare (no "Bearer" before it), it is still redacted.
+    expect(redact('the key sk-rotated-key-0002 was refused')).toBe('the key [redacted] was refused');
   });
 });

@@ -2,6 +2,7 @@
 // the run it reports to), and the non-streaming attempt: the whole completion in one JSON body.
 import type { ProviderConfig, Timeouts } from '../config/index.js';
 import { abortReasonOf, ConnectionError, ExaiError, StreamError } from '../errors.js';
+import { registerSecret } from '../log.js';
 import { type Completion, errorFromFrame, isErrorFrame, type Provider } from '../providers/provider.js';
 import type { HttpResponse, RequestHandle, Transport } from '../providers/transport.js';
 import type { ChatCompletionChunk } from '../types.js';
@@ -64,6 +65,8 @@ function configStrings(config: ProviderConfig): { auth: string; url: string } {
   const key = config.apiKey ?? '';
   let strings = perConfig.get(config);
   if (strings?.key !== key || strings.baseURL !== config.baseURL) {
+    // A key set on the config after the client was made (a rotation) is redacted like the first.
+    registerSecret(config.apiKey);
     strings = {
       key,
       baseURL: config.baseURL,
