@@ -1,8 +1,12 @@
 // `exai chat` rough edges that show without a terminal: honest stats for a whole answer, the
 // emulator footer only after an emulator answer, hints in errors and help, JSON log lines on a pipe.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../src/emulator/index.js';
-import { runExai } from './helpers/cli.js';
+import { BIN, CWD, runExai } from './helpers/cli.js';
 import { testEnv } from './helpers/setup.js';
 
 const FOOTER = /built-in emulator/;
@@ -53,6 +57,29 @@ describe('exai chat output', () => {
     const [log, stats] = run.stderr.trim().split('\n');
     expect(JSON.parse(log ?? '')).toMatchObject({ level: 'warn', msg: 'retrying' });
     expect(stats).toMatch(/· 1 retry$/);
+  });
+
+  it('with stdout and stderr in one file (2>&1), the stats line starts a line of its own', async () => {
+    const file = join(CWD, 'stdout-and-stderr.txt');
+    const fd = openSync(file, 'w');
+    try {
+      const child = spawn(process.execPath, [BIN, 'chat', '--model', 'glm-4.5-flash', 'one file'], {
+        cwd: CWD,
+        env: { PATH: process.env.PATH ?? '', ...testEnv(emu) },
+        stdio: ['ignore', fd, fd],
+      });
+      const [code] = await once(child, 'exit');
+      expect(code).toBe(0);
+    } finally {
+      closeSync(fd);
+    }
+    const text = readFileSync(file, 'utf8');
+    const at = text.lastIndexOf('glm-4.5-flash · ');
+    // The answer (which has no final newline of its own), then the stats on the next line.
+    expect(at).toBeGreaterThan(0);
+    expect(text[at - 1]).toBe('\n');
+    expect(text.slice(0, at - 1).trim()).not.toBe('');
+    expect(text.slice(at)).toMatch(/^glm-4\.5-flash · .* · streamed\n/);
   });
 
   it('EXAI_LOG_FORMAT with a bad value is a configuration error', async () => {

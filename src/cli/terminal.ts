@@ -18,6 +18,20 @@ function isPipe(stream: NodeJS.WriteStream): boolean {
   }
 }
 
+/** stdout and stderr are one open file or pipe (`2>&1`): both outputs land in one stream of lines. */
+function sameFile(a: NodeJS.WriteStream, b: NodeJS.WriteStream): boolean {
+  const fa = (a as { fd?: unknown }).fd;
+  const fb = (b as { fd?: unknown }).fd;
+  if (typeof fa !== 'number' || typeof fb !== 'number') return false;
+  try {
+    const sa = fstatSync(fa);
+    const sb = fstatSync(fb);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false;
+  }
+}
+
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 export interface ScreenStreams {
@@ -149,6 +163,8 @@ export class Screen {
    * the answer's bytes); piped or redirected, stdout keeps the exact bytes. When only stderr is a
    * terminal and stdout a pipe, the reader may be showing the answer on that terminal
    * (`exai chat … | cat`), so stderr starts a new line; a file never shows there, so it does not.
+   * When both go to one file or pipe (`2>&1`), stderr starts a new line there too: its newline,
+   * not the answer's bytes.
    */
   async endAnswer(): Promise<void> {
     this.stopSpin();
@@ -163,6 +179,8 @@ export class Screen {
       if (this.answerOpen) this.stderr.write('\n');
     } else if (this.answerOpen && this.stdout.isTTY) {
       this.stdout.write('\n');
+    } else if (this.answerOpen && sameFile(this.stdout, this.stderr)) {
+      this.stderr.write('\n');
     }
     this.answerOpen = false;
     this.answerWritten = false;
