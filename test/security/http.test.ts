@@ -1,7 +1,9 @@
 // Probes of `exai serve --http`: ambiguous and hostile requests, the bind refusal, concurrency,
 // cancellation scope, the drain, and clients that stop reading. Every probe is a regression test.
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
@@ -39,6 +41,12 @@ afterAll(async () => {
 });
 
 const port = (s: HttpChild) => Number(s.url.port);
+
+/** Bytes the server's process has read so far (all its reads: sockets, files), from /proc. */
+function bytesRead(s: HttpChild): number {
+  const io = readFileSync(`/proc/${s.child.pid}/io`, 'utf8');
+  return Number(/^rchar: (\d+)$/m.exec(io)?.[1]);
+}
 const list = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
 const postHead = (s: HttpChild, extra = '') =>
   `POST /mcp HTTP/1.1\nhost: 127.0.0.1:${port(s)}\ncontent-type: application/json\n` +
@@ -270,11 +278,19 @@ describe('refused bodies: the answer reaches a client that is still sending', ()
     const size = 4 * 1024 * 1024 - 1024;
     const head = `${postHead(open).replace(/\n/g, '\r\n')}\r\ncontent-length: ${size}\r\n\r\n`;
     const clients = Array.from({ length: 12 }, () => unreadSender());
+    const before = bytesRead(open);
     // All but the last byte of every body first, so that all twelve are being read at once: 12
     // bodies of nearly 4 MiB exceed the 32 MiB budget.
     await Promise.all(
       clients.map((c) => c.send(Buffer.concat([Buffer.from(`${head}"`), Buffer.alloc(size - 2, 'a')]))),
     );
+    // A write is done once the kernel has the bytes; the server may not have read them yet (the
+    // loopback's buffers hold megabytes a socket). Only once it has read nearly all of them, more
+    // than the budget, have some bodies surely been refused: before that, a body completed by its
+    // last byte could be read whole while the rest still wait in the kernel, and none be refused.
+    const partial = 12 * (size - 1);
+    for (let waited = 0; bytesRead(open) - before < partial && waited < 10_000; waited += 10) await sleep(10);
+    expect(bytesRead(open) - before).toBeGreaterThanOrEqual(partial);
     await Promise.all(clients.map((c) => c.send('"')));
     const answers = await Promise.all(clients.map((c) => c.read()));
     const statuses = answers.map((a) => Number(/^HTTP\/1\.1 (\d{3})/.exec(a.first)?.[1]));
