@@ -1,35 +1,33 @@
 // What a person sees on stderr: a spinner with a transient status while waiting, dim text, and
 // lines that never land in the middle of the answer or glued to a spinner frame. All decoration
 // switches off when stderr is not a terminal or NO_COLOR is set.
-import { fstatSync } from 'node:fs';
+import { fstatSync, type Stats } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 
 const READER_GRACE_MS = 50;
 
+/** What the stream's file descriptor is (undefined for a stream without one, or one fstat refuses). */
+function statOf(stream: NodeJS.WriteStream): Stats | undefined {
+  const fd = (stream as { fd?: unknown }).fd;
+  if (typeof fd !== 'number') return undefined;
+  try {
+    return fstatSync(fd);
+  } catch {
+    return undefined;
+  }
+}
+
 /** stdout is a pipe or socket (a program reads it), not a file or a device. */
 function isPipe(stream: NodeJS.WriteStream): boolean {
-  const fd = (stream as { fd?: unknown }).fd;
-  if (typeof fd !== 'number') return false;
-  try {
-    const stat = fstatSync(fd);
-    return stat.isFIFO() || stat.isSocket();
-  } catch {
-    return false;
-  }
+  const stat = statOf(stream);
+  return stat !== undefined && (stat.isFIFO() || stat.isSocket());
 }
 
 /** stdout and stderr are one open file or pipe (`2>&1`): both outputs land in one stream of lines. */
 function sameFile(a: NodeJS.WriteStream, b: NodeJS.WriteStream): boolean {
-  const fa = (a as { fd?: unknown }).fd;
-  const fb = (b as { fd?: unknown }).fd;
-  if (typeof fa !== 'number' || typeof fb !== 'number') return false;
-  try {
-    const sa = fstatSync(fa);
-    const sb = fstatSync(fb);
-    return sa.dev === sb.dev && sa.ino === sb.ino;
-  } catch {
-    return false;
-  }
+  const sa = statOf(a);
+  const sb = statOf(b);
+  return sa !== undefined && sb !== undefined && sa.dev === sb.dev && sa.ino === sb.ino;
 }
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
