@@ -1,12 +1,6 @@
 // The progress relay as pure logic on a fake clock: coalescing, channels, heartbeats, tails, stop.
 import { describe, expect, it } from 'vitest';
-import {
-  type Clock,
-  MESSAGE_MAX,
-  ProgressRelay,
-  type ProgressUpdate,
-  tailLine,
-} from '../src/mcp/progress.js';
+import { type Clock, ProgressRelay, type ProgressUpdate } from '../src/mcp/progress.js';
 
 /**
  * A manual clock: timers fire only when `advance` passes their due time. With `early`, a timer fires
@@ -244,23 +238,5 @@ describe('ProgressRelay', () => {
     expect(beats.map((b) => b.at)).toEqual([49.5, 99, 148.5, 198, 247.5, 297]);
     // One timer at the start and one after each heartbeat.
     expect(armed()).toBe(beats.length + 1);
-  });
-});
-
-describe('tailLine', () => {
-  it('folds newlines into spaces and keeps the last 200 characters', () => {
-    expect(tailLine('a\n\nb\r\nc')).toBe('a b c');
-    const long = `${'x'.repeat(300)}\nend`;
-    const tail = tailLine(long);
-    expect(tail).toHaveLength(MESSAGE_MAX);
-    expect(tail.startsWith('…')).toBe(true);
-    expect(tail.endsWith('x end')).toBe(true);
-  });
-
-  it('never starts with half of a surrogate pair', () => {
-    const text = `${'🚀'.repeat(150)}`;
-    const tail = tailLine(text);
-    expect(tail.length).toBeLessThanOrEqual(MESSAGE_MAX);
-    expect(tail.codePointAt(1)).toBe(0x1f680);
   });
 });

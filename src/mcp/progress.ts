@@ -1,6 +1,8 @@
 // The progress relay: turns a tool call's token stream into coalesced MCP progress updates with
 // exact deltas, plus heartbeats while the provider is silent. Pure logic over an injectable clock.
 
+import { MESSAGE_MAX, tailLine } from './tail-line.js';
+
 export type Channel = 'content' | 'reasoning';
 
 /** One progress notification's payload (the caller adds the progress token). */
@@ -56,19 +58,8 @@ export interface RelayOptions {
 /** While the model reasons unseen, a note goes out at least this often. */
 export const THINKING_EVERY_MS = 5000;
 
-export const MESSAGE_MAX = 200;
 // Enough raw text to produce a 200-character line after whitespace is folded.
 const TAIL_KEEP = 4 * MESSAGE_MAX;
-
-/** The last `max` characters of `text` as one line, never starting inside a surrogate pair. */
-export function tailLine(text: string, max = MESSAGE_MAX): string {
-  const line = text.replace(/\s*[\r\n]+\s*/g, ' ').trimStart();
-  if (line.length <= max) return line;
-  let tail = line.slice(line.length - (max - 1));
-  const first = tail.charCodeAt(0);
-  if (first >= 0xdc00 && first <= 0xdfff) tail = tail.slice(1);
-  return `…${tail}`;
-}
 
 /**
  * `text` as a string of its own. V8 makes a slice of a long string a view that keeps the whole
