@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import { createTransport, type Transport } from '../providers/transport.js';
 import { CallLimiter } from './limits.js';
 import { Metrics } from './metrics.js';
+import { shortcutResponseChecks } from './sdk-checks.js';
 
 export interface ServeOptions {
   config: Config;
@@ -44,6 +45,8 @@ export function createRuntime(
   opts: ServeOptions,
   ownTransport: boolean,
 ): Runtime & { closeTransport(): void } {
+  // Every message a server sends passes the SDK's response checks (sdk-checks.ts).
+  shortcutResponseChecks();
   const heartbeatMs = opts.heartbeatMs ?? opts.config.heartbeatMs;
   const owned = opts.transport === undefined && ownTransport ? createTransport() : undefined;
   const inflight = new Map<AbortController, Promise<void>>();
