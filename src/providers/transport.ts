@@ -2,6 +2,9 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import type https from 'node:https';
 import { getProxyForUrl } from 'proxy-from-env';
+import { NodeResponse } from './node-response.js';
+
+export { headersInBody, responseHeader } from './node-response.js';
 
 export interface HttpRequest {
   /** POST (the default) with `body`, or GET without one. */
@@ -179,60 +182,11 @@ function settle(outgoing: http.ClientRequest, signal: AbortSignal | undefined): 
       // the request does. A later error is the body's to report.
       outgoing.off('error', reject);
       outgoing.on('error', ignore);
-      resolve(ownResponse(res));
+      resolve(new NodeResponse(res));
     });
     // 'on', not 'once': a late second error must not become an uncaught exception.
     outgoing.on('error', reject);
   });
-}
-
-/** Responses of this transport whose headers nobody has read or replaced: node's, unparsed. */
-const unread = new WeakSet<HttpResponse>();
-
-/**
- * The response for node's `res`. Its headers are parsed when first read, not here: node keeps what
- * it parsed for as long as the body lives (about 0.1 KB a stream), and a stream needs only its
- * content type (`responseHeader`). Once they are read (a wrapping transport that spreads or edits
- * them) or replaced, they are what every reader sees.
- */
-function ownResponse(res: IncomingMessage): HttpResponse {
-  let replaced: IncomingHttpHeaders | undefined;
-  const response: HttpResponse = {
-    status: res.statusCode ?? 0,
-    get headers() {
-      unread.delete(response);
-      return replaced ?? res.headers;
-    },
-    set headers(headers) {
-      unread.delete(response);
-      replaced = headers;
-    },
-    body: res,
-  };
-  unread.add(response);
-  return response;
-}
-
-/** True while `res` is this transport's and its headers are node's own, unread: `body` has them too. */
-export function headersInBody(res: HttpResponse): boolean {
-  return unread.has(res);
-}
-
-/**
- * One header of a response (the first, if repeated): from node's raw list while nobody has read
- * the headers (so node does not parse and keep all of them), otherwise from `headers`.
- */
-export function responseHeader(res: HttpResponse, name: string): string | undefined {
-  if (!unread.has(res)) {
-    const value = res.headers[name];
-    return Array.isArray(value) ? value[0] : value;
-  }
-  const raw = res.body.rawHeaders;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const key = raw[i] as string;
-    if (key.length === name.length && key.toLowerCase() === name) return raw[i + 1];
-  }
-  return undefined;
 }
 
 /** A request's errors once it was answered: the body's own events say how the read ended. */

@@ -4,7 +4,7 @@ import type { ProviderConfig, Timeouts } from '../config/index.js';
 import { abortReasonOf, ConnectionError, ExaiError, StreamError } from '../errors.js';
 import { registerSecret } from '../log.js';
 import { type Completion, errorFromFrame, isErrorFrame, type Provider } from '../providers/provider.js';
-import type { HttpResponse, RequestHandle, Transport } from '../providers/transport.js';
+import type { HttpRequest, HttpResponse, RequestHandle, Transport } from '../providers/transport.js';
 import type { ChatCompletionChunk } from '../types.js';
 import { readText } from './body.js';
 
@@ -87,12 +87,42 @@ function headers(ctx: AttemptContext, auth: string, stream: boolean): Record<str
   };
 }
 
+type AttemptHandle = RequestHandle & { readonly closedWith: unknown; readonly signal: AbortSignal };
+
+/**
+ * A streaming attempt's request: the transport closes it through `handle`; `signal`, the attempt's
+ * own (made when first read), is there for a caller's transport that wants one. `signal` is an own,
+ * enumerable accessor (a spread copies it) from one descriptor every request shares: as an object
+ * literal with a getter, each request held its attempt, and with it the whole run, through every
+ * minor GC until the next full one (see providers/node-response.ts).
+ */
+class AttemptRequest implements HttpRequest {
+  declare readonly signal: AbortSignal;
+
+  constructor(
+    public url: string,
+    public headers: Record<string, string>,
+    public body: string,
+    public handle: AttemptHandle,
+  ) {
+    Object.defineProperty(this, 'signal', SIGNAL);
+  }
+}
+
+const SIGNAL: PropertyDescriptor = {
+  get(this: AttemptRequest) {
+    return this.handle.signal;
+  },
+  enumerable: true,
+  configurable: true,
+};
+
 /** Sends the request; non-2xx answers become the provider's APIError. */
 export async function open(
   ctx: AttemptContext,
   body: Record<string, unknown>,
   stream: boolean,
-  attempt?: RequestHandle & { readonly closedWith: unknown; readonly signal: AbortSignal },
+  attempt?: AttemptHandle,
 ): Promise<HttpResponse> {
   const { auth, url } = configStrings(ctx.config);
   let res: HttpResponse;
@@ -101,18 +131,7 @@ export async function open(
     const text = JSON.stringify(body);
     res = await ctx.transport.request(
       attempt
-        ? {
-            // Written out, not spread from a shared object: a literal with a spread and an
-            // accessor is built on V8's slow path, about 1 us a request warm and several cold.
-            url,
-            headers: headerSet,
-            body: text,
-            handle: attempt,
-            // Closed through the handle; a transport of the caller's own may still want a signal.
-            get signal() {
-              return attempt.signal;
-            },
-          }
+        ? new AttemptRequest(url, headerSet, text, attempt)
         : { url, headers: headerSet, body: text, signal: ctx.signal },
     );
   } catch (error) {

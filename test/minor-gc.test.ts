@@ -1,0 +1,94 @@
+// What a finished stream leaves for the young generation's collector: nothing it held may live on
+// through a minor GC. An object that V8 keeps in old space and that points at a stream (an object
+// literal with an accessor did, once per request and once per response) keeps the stream alive
+// through every minor GC until the next full one: the whole stream is promoted, and scavenges take
+// several times as long. Each test marks what it runs with a 64 KiB ArrayBuffer, whose bytes
+// `process.memoryUsage().arrayBuffers` counts until the buffer is collected.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Emulator, startEmulator } from '../src/emulator/index.js';
+import type { ChatCompletionCreateParams } from '../src/index.js';
+import { createTransport } from '../src/index.js';
+import { TEST_KEY, testClient, user } from './helpers/setup.js';
+
+const MARK = Symbol('marker');
+const MARKER_BYTES = 64 * 1024;
+const RUNS = 40;
+
+type Gc = (options?: { type: 'minor' | 'major' }) => void;
+const gc = (globalThis as { gc?: Gc }).gc;
+
+/**
+ * The share of `RUNS` markers that a minor GC left and a full GC then freed, after `run(true)` ran
+ * RUNS times in a row (each marks what it runs), following warm-up runs and a full GC.
+ */
+async function keptThroughMinorGc(run: (mark: boolean) => Promise<void>): Promise<number> {
+  const collect = gc as Gc;
+  for (let i = 0; i < 10; i++) await run(false);
+  collect();
+  await sleep(20);
+  for (let i = 0; i < RUNS; i++) await run(true);
+  await sleep(5);
+  collect({ type: 'minor' });
+  collect({ type: 'minor' });
+  // Freed backing stores are counted once the sweeper has run.
+  await sleep(20);
+  const afterMinor = process.memoryUsage().arrayBuffers;
+  collect();
+  await sleep(20);
+  return (afterMinor - process.memoryUsage().arrayBuffers) / (RUNS * MARKER_BYTES);
+}
+
+let emu: Emulator;
+beforeAll(async () => {
+  emu = await startEmulator();
+});
+afterAll(async () => {
+  await emu.close();
+});
+
+describe.skipIf(!gc)('a finished stream is garbage for a minor GC', () => {
+  it('the run, its attempt and the request it sent, after a streamed answer was read to its end', async () => {
+    const { client, transport } = testClient(emu, 'glm');
+    try {
+      const kept = await keptThroughMinorGc(async (mark) => {
+        const params: ChatCompletionCreateParams & { stream: true; [MARK]?: ArrayBuffer } = {
+          model: 'glm-4.5-flash',
+          messages: user('hi'),
+          stream: true,
+        };
+        // The run keeps its call's parameters: the marker lives as long as the run does.
+        if (mark) params[MARK] = new ArrayBuffer(MARKER_BYTES);
+        const stream = await client.chat.completions.create(params);
+        for await (const _ of stream);
+        expect((await stream.finalResult()).content.length).toBeGreaterThan(0);
+      });
+      // One run caught by a minor GC of its own may survive it; forty whole runs did.
+      expect(kept).toBeLessThan(0.25);
+    } finally {
+      transport.close();
+    }
+  });
+
+  it("the transport's response and its body", async () => {
+    const transport = createTransport();
+    try {
+      const kept = await keptThroughMinorGc(async (mark) => {
+        const res = await transport.request({
+          url: `${emu.baseURL('glm')}/chat/completions`,
+          headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'glm-4.5-flash', messages: user('hi'), stream: true }),
+          signal: AbortSignal.timeout(5000),
+          handle: { attach() {} },
+        });
+        if (mark) (res.body as unknown as { [MARK]: ArrayBuffer })[MARK] = new ArrayBuffer(MARKER_BYTES);
+        res.body.resume();
+        await new Promise((resolve) => res.body.once('end', resolve));
+        expect(res.status).toBe(200);
+      });
+      expect(kept).toBeLessThan(0.25);
+    } finally {
+      transport.close();
+    }
+  });
+});
