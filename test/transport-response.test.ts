@@ -3,7 +3,7 @@
 // transport whose body is a plain Readable.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../src/emulator/index.js';
 import { APIError, createClient, createTransport, loadConfig, type Transport } from '../src/index.js';
@@ -162,6 +162,72 @@ describe("a transport that wraps exai's own", () => {
     } finally {
       replacing.close();
       editing.close();
+      await server.close();
+    }
+  });
+});
+
+describe("a transport that wraps exai's own, in other shapes", () => {
+  /** Streams one answer from `server` through `transport`; the content it got. */
+  async function contentThrough(transport: Transport, url: string): Promise<string> {
+    const stream = await kimiClient(transport, url).chat.completions.create({
+      model: 'kimi-k2-0905-preview',
+      messages: user('hi'),
+      stream: true,
+    });
+    let shown = '';
+    for await (const c of stream) shown += c.choices[0]?.delta?.content ?? '';
+    expect((await stream.finalResult()).metadata.streamed).toBe(true);
+    return shown;
+  }
+
+  const shapes: [string, (res: HttpResponse) => HttpResponse][] = [
+    ['a Proxy of the response', (res) => new Proxy(res, {})],
+    ['an object made with the response as its prototype', (res) => Object.create(res)],
+    [
+      'a copy of its property descriptors',
+      (res) => Object.defineProperties({}, Object.getOwnPropertyDescriptors(res)) as HttpResponse,
+    ],
+    [
+      'the response with its body piped through a PassThrough',
+      (res) => {
+        res.body = res.body.pipe(new PassThrough()) as unknown as HttpResponse['body'];
+        return res;
+      },
+    ],
+  ];
+
+  it.each(shapes)('may return %s, and the answer streams', async (_, edit) => {
+    const server = await sseServer('text/event-stream', [chunk('Hello'), chunk(' there', 'stop')]);
+    const transport = wrapping(edit);
+    try {
+      expect(await contentThrough(transport, server.url)).toBe('Hello there');
+    } finally {
+      transport.close();
+      await server.close();
+    }
+  });
+
+  it("may take the request's handle away and close the request through its signal", async () => {
+    const server = await sseServer('text/event-stream', [chunk('Hello'), chunk(' there', 'stop')]);
+    const inner = createTransport();
+    const signals: AbortSignal[] = [];
+    const transport: Transport = {
+      request(req) {
+        req.handle = undefined;
+        signals.push(req.signal);
+        return inner.request(req);
+      },
+      close: () => inner.close(),
+    };
+    try {
+      expect(await contentThrough(transport, server.url)).toBe('Hello there');
+      // The attempt's own signal, even without the handle that carried it.
+      expect(signals).toHaveLength(1);
+      expect(signals[0]).toBeInstanceOf(AbortSignal);
+      expect(signals[0]?.aborted).toBe(false);
+    } finally {
+      transport.close();
       await server.close();
     }
   });

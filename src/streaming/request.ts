@@ -92,12 +92,14 @@ type AttemptHandle = RequestHandle & { readonly closedWith: unknown; readonly si
 /**
  * A streaming attempt's request: the transport closes it through `handle`; `signal`, the attempt's
  * own (made when first read), is there for a caller's transport that wants one. `signal` is an own,
- * enumerable accessor (a spread copies it) from one descriptor every request shares: as an object
- * literal with a getter, each request held its attempt, and with it the whole run, through every
- * minor GC until the next full one (see providers/node-response.ts).
+ * enumerable accessor (a spread copies it) from one descriptor every request shares. As an object
+ * literal with a getter, the getter's closure, kept from old space, held the attempt and with it the
+ * whole run through every minor GC until the next full one (see providers/node-response.ts).
  */
 class AttemptRequest implements HttpRequest {
   declare readonly signal: AbortSignal;
+  /** The attempt, whatever a caller's transport does to `handle`. */
+  readonly #attempt: AttemptHandle;
 
   constructor(
     public url: string,
@@ -105,13 +107,19 @@ class AttemptRequest implements HttpRequest {
     public body: string,
     public handle: AttemptHandle,
   ) {
+    this.#attempt = handle;
     Object.defineProperty(this, 'signal', SIGNAL);
+  }
+
+  /** The getter: the attempt's signal; through `handle` for a Proxy of the request or a copy of it. */
+  static signalOf(self: HttpRequest): AbortSignal {
+    return #attempt in self ? self.#attempt.signal : (self.handle as AttemptHandle).signal;
   }
 }
 
 const SIGNAL: PropertyDescriptor = {
-  get(this: AttemptRequest) {
-    return this.handle.signal;
+  get(this: HttpRequest) {
+    return AttemptRequest.signalOf(this);
   },
   enumerable: true,
   configurable: true,
