@@ -18,7 +18,8 @@ import {
 } from './api.js';
 import { type ErrorReason, requestError, unknownModel } from './errors.js';
 import { FaultScript, type FaultSpec, faultApplies } from './faults.js';
-import { respond, sendJson } from './respond.js';
+import { respond } from './respond.js';
+import { sendJson } from './response-job.js';
 import { planWithSwitches } from './switches.js';
 import { knownModel, modelList, responseMeta } from './wire.js';
 
