@@ -71,6 +71,7 @@ function newlineChunk(meta: ResponseJob['meta']): Json {
   };
 }
 
+/** Writes the job's answer as SSE events, paced, and strikes its fault at its spot. */
 export async function streamed(job: ResponseJob): Promise<Outcome> {
   const { res, options: o, fault: f, signal, meta } = job;
   const w = new EventWriter(res, signal, o.crlf);
