@@ -1,5 +1,5 @@
-// Writes one chat-completion response, streamed or whole, with pacing, backpressure and the
-// scripted fault. Stops at once (timers cleared) when its signal aborts.
+// Answers one chat-completion request with its scripted fault: an HTTP status, a whole answer, or a
+// streamed one (stream-response.ts). Stops at once (timers cleared) when its signal aborts.
 import { codeError, gatewayHtml, statusError, streamUnsupported } from './errors.js';
 import {
   cut,

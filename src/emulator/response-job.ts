@@ -1,5 +1,5 @@
 // What one response is written from (the job), and the helpers both kinds of answer share:
-// pausing on the job's signal, cutting the connection, error frames and JSON bodies.
+// pausing on or waiting for the job's signal, cutting the connection, error frames, JSON bodies.
 import type { ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { AnswerPlan } from './answer.js';

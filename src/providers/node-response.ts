@@ -13,7 +13,7 @@ import type { HttpResponse } from './transport.js';
  * every response shares: one hidden class, no closures per response. It used to be an object
  * literal with a getter and a setter; V8 keeps such a literal's accessor pair in old space, and the
  * pair's closures held the body and its request through every minor GC until the next full one
- * (README, "What changed: a finished stream no longer outlives a minor GC").
+ * (docs/performance.md, "What changed: a finished stream no longer outlives a minor GC").
  */
 export class NodeResponse implements HttpResponse {
   status: number;
