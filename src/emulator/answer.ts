@@ -2,6 +2,7 @@
 // including continuation of a prefilled assistant message. Pure, so tests compute the same text.
 import { findModel } from '../providers/catalog.js';
 import type { ChatCompletionCreateParams, ProviderName, ToolCall } from '../types.js';
+import { isObject, type Json } from './json.js';
 import {
   answerPieces,
   fnv1a,
@@ -39,9 +40,6 @@ export interface AnswerPlan extends EmulatorAnswer {
 }
 
 export type AnswerRequest = ChatCompletionCreateParams & Record<string, unknown>;
-
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The text of a message's content, whether a string or an array of `{type:'text', text}` parts. */
 function textOf(content: unknown): string {

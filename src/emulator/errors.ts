@@ -2,8 +2,7 @@
 // `{"error":{"message","type"}}`, for HTTP errors and in-band stream error frames. Pure.
 import { STATUS_CODES } from 'node:http';
 import type { ProviderName } from '../types.js';
-
-type Json = Record<string, unknown>;
+import type { Json } from './json.js';
 
 export type ErrorReason = 'auth' | 'invalid-json' | 'messages' | 'too-large' | 'not-found';
 

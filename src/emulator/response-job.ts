@@ -34,9 +34,6 @@ export interface ResponseJob {
 
 export type Outcome = 'completed' | 'fault' | 'aborted';
 
-export type Json = Record<string, unknown>;
-export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** Waits `ms`; false when aborted first. The timer is cleared on abort. */
 export async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) return false;

@@ -18,6 +18,7 @@ import {
 } from './api.js';
 import { type ErrorReason, requestError, unknownModel } from './errors.js';
 import { FaultScript, type FaultSpec, faultApplies } from './faults.js';
+import { isObject } from './json.js';
 import { respond } from './respond.js';
 import { sendJson } from './response-job.js';
 import { planWithSwitches } from './switches.js';
@@ -30,9 +31,6 @@ const BASES: ReadonlyArray<[ProviderName, string]> = [
   ['glm', '/glm/api/coding/paas/v4'],
   ['kimi', '/kimi/v1'],
 ];
-
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function route(path: string): { provider: ProviderName | null; endpoint: string } {
   for (const [provider, base] of BASES) {

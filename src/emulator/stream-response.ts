@@ -3,16 +3,8 @@
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import {
-  cut,
-  frameOf,
-  isObject,
-  type Json,
-  type Outcome,
-  pause,
-  type ResponseJob,
-  untilAborted,
-} from './response-job.js';
+import { isObject, type Json } from './json.js';
+import { cut, frameOf, type Outcome, pause, type ResponseJob, untilAborted } from './response-job.js';
 import { glmFinishChunk, kimiFinishChunk, streamEvents } from './wire.js';
 
 const MALFORMED = 'data: {"id":"broken", "choices":[{"delta":{"content":"x"';

@@ -3,6 +3,7 @@
 
 import type { ProviderName } from '../types.js';
 import { type AnswerPlan, type AnswerRequest, planAnswer } from './answer.js';
+import { isObject } from './json.js';
 import { fnv1a, prng, reasoningText, tokenize } from './text.js';
 
 export interface Switches {
@@ -13,9 +14,6 @@ export interface Switches {
   /** Start each answer with `[N messages] `: the number of messages the request carried. */
   echoMessages: boolean;
 }
-
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The tool offered when `tools` is on and the request has none. */
 export const BUILT_IN_TOOL = {

@@ -4,9 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { modelsOf } from '../providers/catalog.js';
 import type { ProviderName } from '../types.js';
 import type { AnswerPlan } from './answer.js';
+import type { Json } from './json.js';
 import { group } from './text.js';
-
-type Json = Record<string, unknown>;
 
 /** Identity of one response: the same id and `created` on every chunk. */
 export interface ResponseMeta {

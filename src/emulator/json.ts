@@ -1,0 +1,4 @@
+// The emulator's one view of parsed JSON: an object is a non-null, non-array object.
+export type Json = Record<string, unknown>;
+
+export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
