@@ -71,6 +71,45 @@ describe('ProgressRelay', () => {
     }
   });
 
+  it('never sends an update before its window is over, also when the timer fires early', () => {
+    // Node's timers fire up to a millisecond early against performance.now().
+    const { relay, sent, advance } = setup(100, 10_000, 0.5);
+    relay.push('content', 'a');
+    for (let i = 0; i < 50; i++) {
+      advance(10);
+      relay.push('content', ` w${i}`);
+    }
+    advance(200);
+    const updates = sent.filter((s) => !s.heartbeat);
+    expect(updates.length).toBeGreaterThan(4);
+    for (let i = 1; i < updates.length; i++) {
+      expect((updates[i]?.at ?? 0) - (updates[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(100);
+    }
+    expect(updates.map((u) => u.delta).join('')).toBe(`a${Array.from({ length: 50 }, (_, i) => ` w${i}`).join('')}`);
+  });
+
+  it('keeps the window on node timers: no two updates closer than the interval', async () => {
+    // The real clock: tokens every 4 ms into 30 ms windows for about 0.6 s.
+    const at: number[] = [];
+    const relay = new ProgressRelay({
+      intervalMs: 30,
+      heartbeatMs: 60_000,
+      model: 'glm-4.6',
+      send: (u) => {
+        if (!u.heartbeat) at.push(performance.now());
+      },
+    });
+    for (let i = 0; i < 150; i++) {
+      relay.push('content', 'tok ');
+      await new Promise((resolve) => setTimeout(resolve, 4));
+    }
+    relay.stop();
+    const gaps = at.slice(1).map((t, i) => t - (at[i] ?? 0));
+    expect(gaps.length).toBeGreaterThan(10);
+    // A hair below 30 allows for the microseconds between the relay's clock read and this one.
+    expect(Math.min(...gaps)).toBeGreaterThan(29.9);
+  });
+
   it('sends text arriving after a quiet interval at once', () => {
     const { relay, sent, advance } = setup(100);
     relay.push('content', 'a');

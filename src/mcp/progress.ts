@@ -27,7 +27,10 @@ export interface Clock {
 
 export const realClock: Clock = {
   now: () => performance.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  // Node counts a timer in whole milliseconds from the event loop's cached time, so it fires up to
+  // a millisecond (plus the loop's lag) before a fractional due time by performance.now(). One
+  // millisecond more makes an early timer rare; the relay still checks the time when one fires.
+  setTimeout: (fn, ms) => setTimeout(fn, Math.ceil(ms) + 1),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
@@ -125,8 +128,17 @@ export class ProgressRelay {
     if (channel === 'content') this.contentChars += text.length;
     const due = this.lastSentAt + this.o.intervalMs;
     if (now >= due) this.flush();
-    else this.flushTimer ??= this.clock.setTimeout(() => this.flush(), due - now);
+    else this.flushTimer ??= this.clock.setTimeout(this.onFlushTimer, due - now);
   }
+
+  /** The window's timer: flushes once the window is over (a timer may fire a little early). */
+  private readonly onFlushTimer = (): void => {
+    this.flushTimer = undefined;
+    const wait = this.lastSentAt + this.o.intervalMs - this.clock.now();
+    if (wait > 0 && !this.stopped && this.pending !== '') {
+      this.flushTimer = this.clock.setTimeout(this.onFlushTimer, wait);
+    } else this.flush();
+  };
 
   /**
    * The provider is active but sends nothing to relay (reasoning that is not shown). The first
@@ -153,7 +165,7 @@ export class ProgressRelay {
         return;
       }
       // Not writable: keep merging; look again after one window.
-      this.flushTimer = this.clock.setTimeout(() => this.flush(), Math.max(this.o.intervalMs, 10));
+      this.flushTimer = this.clock.setTimeout(this.onFlushTimer, Math.max(this.o.intervalMs, 10));
       return;
     }
     const delta = this.pending;
