@@ -85,7 +85,9 @@ describe('ProgressRelay', () => {
     for (let i = 1; i < updates.length; i++) {
       expect((updates[i]?.at ?? 0) - (updates[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(100);
     }
-    expect(updates.map((u) => u.delta).join('')).toBe(`a${Array.from({ length: 50 }, (_, i) => ` w${i}`).join('')}`);
+    expect(updates.map((u) => u.delta).join('')).toBe(
+      `a${Array.from({ length: 50 }, (_, i) => ` w${i}`).join('')}`,
+    );
   });
 
   it('keeps the window on node timers: no two updates closer than the interval', async () => {
