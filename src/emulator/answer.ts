@@ -1,8 +1,9 @@
 // What the emulator answers to a request: reasoning, content, tool calls and finish reason,
 // including continuation of a prefilled assistant message. Pure, so tests compute the same text.
+
+import { isObject, type Json } from '../json.js';
 import { findModel } from '../providers/catalog.js';
 import type { ChatCompletionCreateParams, ProviderName, ToolCall } from '../types.js';
-import { isObject, type Json } from './json.js';
 import {
   answerPieces,
   fnv1a,

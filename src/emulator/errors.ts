@@ -1,8 +1,8 @@
 // Provider-shaped error bodies: GLM `{"error":{"code":"<digits>","message"}}`, Kimi
 // `{"error":{"message","type"}}`, for HTTP errors and in-band stream error frames. Pure.
 import { STATUS_CODES } from 'node:http';
+import type { Json } from '../json.js';
 import type { ProviderName } from '../types.js';
-import type { Json } from './json.js';
 
 export type ErrorReason = 'auth' | 'invalid-json' | 'messages' | 'too-large' | 'not-found';
 

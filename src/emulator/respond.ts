@@ -1,7 +1,8 @@
 // Answers one chat-completion request with its scripted fault: an HTTP status, a whole answer, or a
 // streamed one (stream-response.ts). Stops at once (timers cleared) when its signal aborts.
+
+import { isObject, type Json } from '../json.js';
 import { codeError, gatewayHtml, statusError, streamUnsupported } from './errors.js';
-import { isObject, type Json } from './json.js';
 import {
   cut,
   frameOf,

@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { isObject } from '../json.js';
 import type { ProviderName } from '../types.js';
 import type { AnswerRequest } from './answer.js';
 import {
@@ -18,7 +19,6 @@ import {
 } from './api.js';
 import { type ErrorReason, requestError, unknownModel } from './errors.js';
 import { FaultScript, type FaultSpec, faultApplies } from './faults.js';
-import { isObject } from './json.js';
 import { respond } from './respond.js';
 import { sendJson } from './response-job.js';
 import { planWithSwitches } from './switches.js';

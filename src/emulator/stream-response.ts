@@ -3,7 +3,7 @@
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { isObject, type Json } from './json.js';
+import { isObject, type Json } from '../json.js';
 import { cut, frameOf, type Outcome, pause, type ResponseJob, untilAborted } from './response-job.js';
 import { glmFinishChunk, kimiFinishChunk, streamEvents } from './wire.js';
 

@@ -1,9 +1,9 @@
 // Emulator switches for people testing their own clients (`exai emulator --reasoning --tools`) and
 // for sessions (`echoMessages`): small changes around planAnswer, so answer.ts stays as recorded.
 
+import { isObject } from '../json.js';
 import type { ProviderName } from '../types.js';
 import { type AnswerPlan, type AnswerRequest, planAnswer } from './answer.js';
-import { isObject } from './json.js';
 import { fnv1a, prng, reasoningText, tokenize } from './text.js';
 
 export interface Switches {

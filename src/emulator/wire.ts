@@ -1,10 +1,10 @@
 // GLM and Kimi wire JSON: stream chunks, non-streaming completions, usage and model lists. Pure.
 // Shapes follow /work/shared/research/provider-wire-formats.md (GLM 2026 variant with `object`).
 import { randomBytes } from 'node:crypto';
+import type { Json } from '../json.js';
 import { modelsOf } from '../providers/catalog.js';
 import type { ProviderName } from '../types.js';
 import type { AnswerPlan } from './answer.js';
-import type { Json } from './json.js';
 import { group } from './text.js';
 
 /** Identity of one response: the same id and `created` on every chunk. */

@@ -1,11 +1,8 @@
 // Chunk and completion normalisation shared by the adapters: provider JSON → OpenAI shapes that
 // openai-node code reads unchanged (real tool-call indices, finish reasons in OpenAI's set).
+import { isObject, type Json } from '../json.js';
 import type { ChatCompletionChunk, FinishReason, ToolCall, Usage } from '../types.js';
 import type { Completion, ErrorFrame } from './provider.js';
-
-type Json = Record<string, unknown>;
-
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Per-response state of chunk normalisation: tool-call indices GLM leaves at -1. */
 export interface ChunkState {

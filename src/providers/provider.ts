@@ -1,5 +1,6 @@
 // The provider seam: each provider maps its wire quirks onto the shared OpenAI-compatible shapes.
 import { APIError } from '../errors.js';
+import { isObject, type Json } from '../json.js';
 import type {
   ChatCompletionChunk,
   ChatCompletionCreateParams,
@@ -59,10 +60,6 @@ export interface Provider {
   /** Provider-specific checks of a request before it is sent (UsageError when it cannot succeed). */
   checkParams(params: ChatCompletionCreateParams, model: string): void;
 }
-
-type Json = Record<string, unknown>;
-
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function isErrorFrame(v: ChatCompletionChunk | ErrorFrame): v is ErrorFrame {
   return 'error' in v;

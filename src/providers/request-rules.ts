@@ -1,11 +1,9 @@
 // Checks of a request against what the catalog knows of its model: values the provider is known to
 // reject become a clear UsageError before any request. An unknown model is not checked.
 import { UsageError } from '../errors.js';
+import { isObject } from '../json.js';
 import type { ChatCompletionCreateParams } from '../types.js';
 import { findModel } from './catalog.js';
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The content-part types a request's messages use (`image_url`, `video_url`, ...). */
 function partTypes(params: ChatCompletionCreateParams): Set<string> {

@@ -1,4 +1,5 @@
-// The emulator's one view of parsed JSON: an object is a non-null, non-array object.
+// One view of parsed JSON for the code that reads it (provider adapters, the emulator): an object
+// is a non-null, non-array object.
 export type Json = Record<string, unknown>;
 
 export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
