@@ -90,6 +90,19 @@ describe('ProgressRelay', () => {
     );
   });
 
+  it('keeps the window when a heartbeat period is shorter than it', () => {
+    const { relay, sent, advance } = setup(100, 30);
+    relay.push('content', 'a');
+    advance(10);
+    relay.push('content', 'b');
+    advance(200);
+    const updates = sent.filter((s) => !s.heartbeat);
+    expect(updates.map((u) => [u.delta, u.at])).toEqual([
+      ['a', 0],
+      ['b', 100],
+    ]);
+  });
+
   it('keeps the window on node timers: no two updates closer than the interval', async () => {
     // The real clock: tokens every 4 ms into 30 ms windows for about 0.6 s.
     const at: number[] = [];

@@ -231,8 +231,10 @@ export class ProgressRelay {
       this.armHeartbeat(this.clock.now());
       return;
     }
+    // Text is waiting for its window (a heartbeat period shorter than the window): it goes out
+    // when the window is over, as it would have, and makes a heartbeat needless meanwhile.
     if (this.pending !== '') {
-      this.flush();
+      if (this.flushTimer === undefined) this.onFlushTimer();
       return;
     }
     this.beat();
