@@ -48,9 +48,11 @@ export interface RelayOptions {
    */
   canSend?: () => boolean;
   /**
-   * Content characters held while the connection is not writable before the relay stops holding
-   * them: the rest of the content then goes out as one last delta, cut from the final answer at
+   * Characters held while the connection is not writable before the relay stops holding them.
+   * Content: the rest then goes out as one last delta, cut from the final answer at
    * `close(finalContent)`, so a client that stopped reading costs no copy of the answer.
+   * Reasoning: it is no longer relayed (the result holds it). Reasoning also stops when the model
+   * turns to content while reasoning still waits for the connection: one update has one channel.
    */
   maxPendingChars?: number;
   clock?: Clock;
@@ -97,6 +99,11 @@ export class ProgressRelay {
   private contentSent = 0;
   /** Content is no longer held: the connection stayed unwritable past `maxPendingChars`. */
   private deferred = false;
+  /**
+   * Reasoning is no longer relayed: a connection that was not writable could not take it apart
+   * from the content. The deltas sent are an exact prefix of it; the result holds it all.
+   */
+  private reasoningOff = false;
 
   constructor(private readonly o: RelayOptions) {
     this.clock = o.clock ?? realClock;
@@ -121,8 +128,18 @@ export class ProgressRelay {
       if (channel === 'content') this.contentChars += text.length;
       return;
     }
+    if (channel === 'reasoning' && this.reasoningOff) return;
     // A notification carries one channel: what is pending on the other one goes out first.
-    if (this.pending !== '' && this.pendingChannel !== channel) this.flush();
+    if (this.pending !== '' && this.pendingChannel !== channel) {
+      this.flush();
+      // Not writable: the two channels cannot share the pending text, and content must not be
+      // lost, so the reasoning view ends here (the pending reasoning, or this text).
+      if (this.pending !== '') {
+        this.reasoningOff = true;
+        if (channel === 'reasoning') return;
+        this.pending = '';
+      }
+    }
     this.pending += text;
     this.pendingChannel = channel;
     if (channel === 'content') this.contentChars += text.length;
@@ -159,8 +176,10 @@ export class ProgressRelay {
     if (this.stopped || this.pending === '') return;
     if (!force && this.o.canSend?.() === false) {
       const max = this.o.maxPendingChars ?? Number.POSITIVE_INFINITY;
-      if (this.pendingChannel === 'content' && this.pending.length > max) {
-        this.deferred = true;
+      if (this.pending.length > max) {
+        // Content: the rest comes from the answer at `close`. Reasoning: the result holds it.
+        if (this.pendingChannel === 'content') this.deferred = true;
+        else this.reasoningOff = true;
         this.pending = '';
         return;
       }
@@ -231,10 +250,11 @@ export class ProgressRelay {
       this.armHeartbeat(this.clock.now());
       return;
     }
-    // Text is waiting for its window (a heartbeat period shorter than the window): it goes out
-    // when the window is over, as it would have, and makes a heartbeat needless meanwhile.
+    // Text is waiting for its window (a heartbeat period shorter than the window) or for the
+    // connection: it goes out when it can, and the heartbeat looks again a period later.
     if (this.pending !== '') {
       if (this.flushTimer === undefined) this.onFlushTimer();
+      this.scheduleHeartbeat(this.clock.now());
       return;
     }
     this.beat();

@@ -1,6 +1,7 @@
 // The progress relay under backpressure: while the connection is not writable deltas merge; past
 // a bound it stops holding text, and the rest goes out as one last delta cut from the answer, so
-// the deltas still join to exactly the answer.
+// the deltas still join to exactly the answer. Reasoning never mixes into content: where the two
+// cannot be kept apart, or past the bound, the reasoning view ends.
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { streamWritability, whenWritable } from '../../src/mcp/backpressure.js';
@@ -87,6 +88,113 @@ describe('progress relay backpressure', () => {
     relay.close(answer);
     expect(sent.map((u) => u.delta).join('')).toBe(answer);
     expect(relay.contentChars).toBe(answer.length);
+  });
+});
+
+describe('progress relay backpressure across channels', () => {
+  function blockedRelay(maxPendingChars?: number, heartbeatMs = 60_000) {
+    const { clock, advance } = manualClock();
+    const state = { writable: true };
+    const sent: ProgressUpdate[] = [];
+    const relay = new ProgressRelay({
+      intervalMs: 10,
+      heartbeatMs,
+      model: 'm',
+      clock,
+      canSend: () => state.writable,
+      ...(maxPendingChars === undefined ? {} : { maxPendingChars }),
+      send: (u) => sent.push(u),
+    });
+    const joined = (channel: 'content' | 'reasoning') =>
+      sent
+        .filter((u) => u.channel === channel && !u.heartbeat)
+        .map((u) => u.delta)
+        .join('');
+    return { relay, sent, state, advance, joined };
+  }
+
+  it('reasoning pending on a blocked connection never joins the content', () => {
+    const { relay, state, advance, joined } = blockedRelay();
+    relay.push('reasoning', 'R1 ');
+    state.writable = false;
+    advance(10);
+    relay.push('reasoning', 'R2 ');
+    advance(10);
+    relay.push('content', 'C1 ');
+    advance(10);
+    relay.push('content', 'C2');
+    state.writable = true;
+    advance(10);
+    relay.close('C1 C2');
+    // Before: one update on channel content carried "R2 C1 C2".
+    expect(joined('content')).toBe('C1 C2');
+    // The reasoning view ends where the connection could not take it apart: an exact prefix.
+    expect(joined('reasoning')).toBe('R1 ');
+  });
+
+  it('reasoning that arrives while content waits on a blocked connection is not mixed into it', () => {
+    const { relay, state, advance, joined } = blockedRelay();
+    relay.push('content', 'a');
+    state.writable = false;
+    advance(10);
+    relay.push('content', 'b');
+    advance(10);
+    relay.push('reasoning', 'r');
+    relay.push('content', 'c');
+    state.writable = true;
+    advance(10);
+    relay.push('reasoning', 'later');
+    advance(10);
+    relay.close('abc');
+    expect(joined('content')).toBe('abc');
+    expect(joined('reasoning')).toBe('');
+  });
+
+  it('holds no more than maxPendingChars of reasoning for a blocked connection', () => {
+    const { relay, sent, state, advance, joined } = blockedRelay(100);
+    relay.push('reasoning', 'start ');
+    state.writable = false;
+    for (let i = 0; i < 500; i++) {
+      advance(10);
+      relay.push('reasoning', `step ${i}; `);
+    }
+    state.writable = true;
+    advance(10);
+    relay.push('content', 'answer');
+    advance(10);
+    relay.close('answer');
+    // Before: the 5,000 characters held went out as one update once the connection was writable.
+    expect(Math.max(...sent.map((u) => u.delta.length))).toBeLessThanOrEqual(100);
+    expect(joined('reasoning')).toBe('start ');
+    expect(joined('content')).toBe('answer');
+  });
+
+  it('keeps the heartbeat going after it found text waiting and the relay then stopped holding it', () => {
+    const { relay, sent, state, advance } = blockedRelay(5, 30);
+    relay.push('content', 'a');
+    state.writable = false;
+    relay.push('content', 'bb');
+    // The heartbeat at 30 finds 'bb' waiting for the connection.
+    advance(30);
+    for (let i = 0; i < 5; i++) {
+      advance(10);
+      relay.push('content', 'cc');
+    }
+    advance(20);
+    state.writable = true;
+    const before = sent.filter((u) => u.heartbeat).length;
+    advance(30);
+    advance(30);
+    advance(30);
+    // Before: after the deferral no heartbeat timer was armed again until the end of the call.
+    expect(sent.filter((u) => u.heartbeat).length).toBeGreaterThan(before);
+    relay.close('abbcccccccccc');
+    expect(
+      sent
+        .filter((u) => !u.heartbeat)
+        .map((u) => u.delta)
+        .join(''),
+    ).toBe('abbcccccccccc');
   });
 });
 
