@@ -1,5 +1,6 @@
 // The fault language of `exai emulator --fault`: one FaultSpec per string, e.g. `drop:5`,
 // `status:429,retry-after=1`, `stall:3000,after=4`, `refuse-stream:status,times=2`. Pure.
+import { isObject } from '../json.js';
 import { checkFault, type FaultSpec, type FaultType } from './faults.js';
 
 /** The type's main value after `:` and the FaultSpec field it fills. */
@@ -65,7 +66,7 @@ function value(text: string, field: string, raw: string): unknown {
   if (field === 'body') {
     try {
       const body: unknown = JSON.parse(raw);
-      if (typeof body === 'object' && body !== null && !Array.isArray(body)) return body;
+      if (isObject(body)) return body;
     } catch {
       // Reported below with the rule.
     }
