@@ -48,11 +48,10 @@ export interface RelayOptions {
    */
   canSend?: () => boolean;
   /**
-   * Characters held while the connection is not writable before the relay stops holding them.
-   * Content: the rest then goes out as one last delta, cut from the final answer at
+   * Characters of one channel held while the connection is not writable before the relay stops
+   * holding them. Content: the rest then goes out as one last delta, cut from the final answer at
    * `close(finalContent)`, so a client that stopped reading costs no copy of the answer.
-   * Reasoning: it is no longer relayed (the result holds it). Reasoning also stops when the model
-   * turns to content while reasoning still waits for the connection: one update has one channel.
+   * Reasoning: it is no longer relayed (the deltas sent stay an exact prefix of it).
    */
   maxPendingChars?: number;
   clock?: Clock;
@@ -79,8 +78,10 @@ function ownCopy(text: string, of: string, delta: string): string {
 
 export class ProgressRelay {
   private readonly clock: Clock;
-  private pending = '';
-  private pendingChannel: Channel = 'content';
+  /** Text waiting for its window (or for the connection), per channel: an update has one. */
+  private readonly held: Record<Channel, string> = { content: '', reasoning: '' };
+  /** Of the channels holding text, the one whose text came first: it goes out first. */
+  private firstHeld: Channel = 'content';
   private seq: number;
   private relayedChars: number;
   private lastSentAt = Number.NEGATIVE_INFINITY;
@@ -100,8 +101,8 @@ export class ProgressRelay {
   /** Content is no longer held: the connection stayed unwritable past `maxPendingChars`. */
   private deferred = false;
   /**
-   * Reasoning is no longer relayed: a connection that was not writable could not take it apart
-   * from the content. The deltas sent are an exact prefix of it; the result holds it all.
+   * Reasoning is no longer relayed: more of it waited for the connection than `maxPendingChars`.
+   * The deltas sent are an exact prefix of the reasoning.
    */
   private reasoningOff = false;
 
@@ -120,39 +121,39 @@ export class ProgressRelay {
   /** Queues `text` for the client: at once if the window is open, else when it opens. */
   push(channel: Channel, text: string): void {
     if (this.stopped || text === '') return;
+    // A switch of channel sends what the other one holds at once (if the connection takes it;
+    // if not, the relay may stop holding a channel here).
+    if (this.held[channel === 'content' ? 'reasoning' : 'content'] !== '') this.flush();
+    if (channel === 'reasoning' && (this.deferred || this.reasoningOff)) {
+      // No longer relayed: for the client the model thinks unseen.
+      this.noteThinking();
+      return;
+    }
     const now = this.clock.now();
     this.lastTextAt = now;
     this.thinking = false;
     if (this.deferred) {
-      // Only counted: the final answer holds this text. Reasoning is not relayed meanwhile.
-      if (channel === 'content') this.contentChars += text.length;
+      // Only counted: the final answer holds this text.
+      this.contentChars += text.length;
       return;
     }
-    if (channel === 'reasoning' && this.reasoningOff) return;
-    // A notification carries one channel: what is pending on the other one goes out first.
-    if (this.pending !== '' && this.pendingChannel !== channel) {
-      this.flush();
-      // Not writable: the two channels cannot share the pending text, and content must not be
-      // lost, so the reasoning view ends here (the pending reasoning, or this text).
-      if (this.pending !== '') {
-        this.reasoningOff = true;
-        if (channel === 'reasoning') return;
-        this.pending = '';
-      }
-    }
-    this.pending += text;
-    this.pendingChannel = channel;
+    if (!this.holding()) this.firstHeld = channel;
+    this.held[channel] += text;
     if (channel === 'content') this.contentChars += text.length;
     const due = this.lastSentAt + this.o.intervalMs;
     if (now >= due) this.flush();
     else this.flushTimer ??= this.clock.setTimeout(this.onFlushTimer, due - now);
   }
 
+  private holding(): boolean {
+    return this.held.content !== '' || this.held.reasoning !== '';
+  }
+
   /** The window's timer: flushes once the window is over (a timer may fire a little early). */
   private readonly onFlushTimer = (): void => {
     this.flushTimer = undefined;
     const wait = this.lastSentAt + this.o.intervalMs - this.clock.now();
-    if (wait > 0 && !this.stopped && this.pending !== '') {
+    if (wait > 0 && !this.stopped && this.holding()) {
       this.flushTimer = this.clock.setTimeout(this.onFlushTimer, wait);
     } else this.flush();
   };
@@ -166,33 +167,45 @@ export class ProgressRelay {
   noteThinking(): void {
     if (this.stopped || this.thinking) return;
     this.thinking = true;
-    if (this.pending !== '') this.flush();
+    if (this.holding()) this.flush();
     this.beat();
   }
 
-  /** Sends what is pending now (unless the connection is not writable and `force` is false). */
+  /** Sends what is held now (unless the connection is not writable and `force` is false). */
   flush(force = false): void {
     this.clearFlushTimer();
-    if (this.stopped || this.pending === '') return;
+    if (this.stopped || !this.holding()) return;
     if (!force && this.o.canSend?.() === false) {
+      // Past the bound a channel is no longer held: content then comes from the answer at `close`,
+      // reasoning is no longer relayed.
       const max = this.o.maxPendingChars ?? Number.POSITIVE_INFINITY;
-      if (this.pending.length > max) {
-        // Content: the rest comes from the answer at `close`. Reasoning: the result holds it.
-        if (this.pendingChannel === 'content') this.deferred = true;
-        else this.reasoningOff = true;
-        this.pending = '';
-        return;
+      if (this.held.content.length > max) {
+        this.deferred = true;
+        this.held.content = '';
+      }
+      if (this.held.reasoning.length > max) {
+        this.reasoningOff = true;
+        this.held.reasoning = '';
       }
       // Not writable: keep merging; look again after one window.
-      this.flushTimer = this.clock.setTimeout(this.onFlushTimer, Math.max(this.o.intervalMs, 10));
+      if (this.holding()) {
+        this.flushTimer = this.clock.setTimeout(this.onFlushTimer, Math.max(this.o.intervalMs, 10));
+      }
       return;
     }
-    const delta = this.pending;
-    this.pending = '';
+    const first = this.firstHeld;
+    this.sendHeld(first);
+    this.sendHeld(first === 'content' ? 'reasoning' : 'content');
+  }
+
+  /** One update with what `channel` holds, if it holds anything. */
+  private sendHeld(channel: Channel): void {
+    const delta = this.held[channel];
+    if (delta === '') return;
+    this.held[channel] = '';
     this.relayedChars += delta.length;
-    const channel = this.pendingChannel;
     if (channel === 'content') this.contentSent += delta.length;
-    // The tail is brought up to date once per update, not per token (pending holds one channel).
+    // The tail is brought up to date once per update, not per token.
     const recent = delta.length >= TAIL_KEEP ? delta : this.tails[channel] + delta;
     this.tails[channel] = ownCopy(recent.slice(-TAIL_KEEP), recent, delta);
     const tail = channel === 'reasoning' ? `thinking: ${this.tails.reasoning}` : this.tails.content;
@@ -200,14 +213,15 @@ export class ProgressRelay {
   }
 
   /**
-   * Flushes what is pending and stops: nothing is sent afterwards. `finalContent` (the answer)
+   * Flushes what is held and stops: nothing is sent afterwards. `finalContent` (the answer)
    * supplies the content a deferred relay no longer held.
    */
   close(finalContent?: string): void {
     if (this.deferred && !this.stopped) {
       this.deferred = false;
-      this.pending = finalContent === undefined ? '' : finalContent.slice(this.contentSent);
-      this.pendingChannel = 'content';
+      this.held.content = finalContent === undefined ? '' : finalContent.slice(this.contentSent);
+      // Reasoning still held was read before this rest of the content was relayed.
+      this.firstHeld = this.held.reasoning !== '' ? 'reasoning' : 'content';
     }
     this.flush(true);
     this.stop();
@@ -216,7 +230,8 @@ export class ProgressRelay {
   /** Stops without flushing (the request was cancelled). */
   stop(): void {
     this.stopped = true;
-    this.pending = '';
+    this.held.content = '';
+    this.held.reasoning = '';
     this.clearFlushTimer();
     if (this.heartbeatTimer !== undefined) this.clock.clearTimeout(this.heartbeatTimer);
     this.heartbeatTimer = undefined;
@@ -251,9 +266,9 @@ export class ProgressRelay {
       return;
     }
     // Text is waiting for its window (a heartbeat period shorter than the window) or for the
-    // connection: it goes out when it can, and the heartbeat looks again a period later.
-    if (this.pending !== '') {
-      if (this.flushTimer === undefined) this.onFlushTimer();
+    // connection, or the connection takes nothing now (a heartbeat would only queue for nobody):
+    // the heartbeat looks again a period later.
+    if (this.holding() || this.o.canSend?.() === false) {
       this.scheduleHeartbeat(this.clock.now());
       return;
     }

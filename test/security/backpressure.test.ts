@@ -114,7 +114,7 @@ describe('progress relay backpressure across channels', () => {
   }
 
   it('reasoning pending on a blocked connection never joins the content', () => {
-    const { relay, state, advance, joined } = blockedRelay();
+    const { relay, sent, state, advance, joined } = blockedRelay();
     relay.push('reasoning', 'R1 ');
     state.writable = false;
     advance(10);
@@ -128,8 +128,13 @@ describe('progress relay backpressure across channels', () => {
     relay.close('C1 C2');
     // Before: one update on channel content carried "R2 C1 C2".
     expect(joined('content')).toBe('C1 C2');
-    // The reasoning view ends where the connection could not take it apart: an exact prefix.
-    expect(joined('reasoning')).toBe('R1 ');
+    expect(joined('reasoning')).toBe('R1 R2 ');
+    // Each update carries one channel; what was held went out reasoning first, as it came.
+    expect(sent.map((u) => [u.channel, u.delta])).toEqual([
+      ['reasoning', 'R1 '],
+      ['reasoning', 'R2 '],
+      ['content', 'C1 C2'],
+    ]);
   });
 
   it('reasoning that arrives while content waits on a blocked connection is not mixed into it', () => {
@@ -147,7 +152,8 @@ describe('progress relay backpressure across channels', () => {
     advance(10);
     relay.close('abc');
     expect(joined('content')).toBe('abc');
-    expect(joined('reasoning')).toBe('');
+    // A moment of backpressure does not end the reasoning view.
+    expect(joined('reasoning')).toBe('rlater');
   });
 
   it('holds no more than maxPendingChars of reasoning for a blocked connection', () => {
@@ -165,8 +171,23 @@ describe('progress relay backpressure across channels', () => {
     relay.close('answer');
     // Before: the 5,000 characters held went out as one update once the connection was writable.
     expect(Math.max(...sent.map((u) => u.delta.length))).toBeLessThanOrEqual(100);
+    // Past the bound reasoning is no longer relayed: what was sent is an exact prefix of it.
     expect(joined('reasoning')).toBe('start ');
     expect(joined('content')).toBe('answer');
+  });
+
+  it('reasoning no longer relayed reads to the client as thinking', () => {
+    const { relay, sent, state, advance } = blockedRelay(10, 60_000);
+    relay.push('reasoning', 'r');
+    state.writable = false;
+    advance(10);
+    relay.push('reasoning', 'more than ten characters');
+    advance(10);
+    state.writable = true;
+    relay.push('reasoning', 'and more');
+    // Before: nothing at all while the model went on reasoning; now a thinking note at once.
+    expect(sent.at(-1)).toMatchObject({ heartbeat: true, message: 'm is thinking… (0s)' });
+    relay.close('');
   });
 
   it('keeps the heartbeat going after it found text waiting and the relay then stopped holding it', () => {
@@ -182,12 +203,15 @@ describe('progress relay backpressure across channels', () => {
     }
     advance(20);
     state.writable = true;
-    const before = sent.filter((u) => u.heartbeat).length;
+    const at = () => sent.filter((u) => u.heartbeat).map((u) => u.seq);
+    // None while the connection took nothing.
+    expect(at()).toEqual([]);
     advance(30);
     advance(30);
     advance(30);
     // Before: after the deferral no heartbeat timer was armed again until the end of the call.
-    expect(sent.filter((u) => u.heartbeat).length).toBeGreaterThan(before);
+    // Now one heartbeat a period once the connection is writable again.
+    expect(at()).toEqual([2, 3, 4]);
     relay.close('abbcccccccccc');
     expect(
       sent
