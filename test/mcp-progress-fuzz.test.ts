@@ -4,12 +4,12 @@
 import { describe, expect, it } from 'vitest';
 import { type Clock, ProgressRelay, type ProgressUpdate } from '../src/mcp/progress.js';
 
-/** A linear congruential generator: the same numbers for the same seed. */
+/** A linear congruential generator in 32-bit arithmetic: the same numbers for the same seed. */
 function random(seed: number): () => number {
-  let x = seed;
+  let x = seed >>> 0;
   return () => {
-    x = (x * 1103515245 + 12345) % 2147483648;
-    return x / 2147483648;
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    return x / 4294967296;
   };
 }
 
@@ -48,6 +48,8 @@ function runCase(seed: number): string | undefined {
   const { clock, advance, armed } = fakeClock();
   const maxPendingChars = 5 + Math.floor(rnd() * 60);
   let writable = true;
+  let closing = false;
+  let sentWhileBlocked = 0;
   const sent: ProgressUpdate[] = [];
   const relay = new ProgressRelay({
     intervalMs: Math.floor(rnd() * 50),
@@ -56,7 +58,11 @@ function runCase(seed: number): string | undefined {
     clock,
     canSend: () => writable,
     maxPendingChars,
-    send: (u) => sent.push(u),
+    send: (u) => {
+      // Nothing goes into a connection that takes nothing, but the end of the call.
+      if (!writable && !closing) sentWhileBlocked++;
+      sent.push(u);
+    },
   });
   let content = '';
   let reasoning = '';
@@ -77,6 +83,8 @@ function runCase(seed: number): string | undefined {
   }
   if (rnd() < 0.5) writable = true;
   advance(Math.floor(rnd() * 100));
+  const beforeClose = sent.length;
+  closing = true;
   relay.close(content);
   const joined = (channel: string) =>
     sent
@@ -86,6 +94,16 @@ function runCase(seed: number): string | undefined {
   if (joined('content') !== content) return 'the content deltas do not join to the answer';
   if (!reasoning.startsWith(joined('reasoning'))) return 'the reasoning deltas are not a prefix of it';
   if (sent.some((u) => !u.heartbeat && u.delta === '')) return 'an update without text';
+  if (sentWhileBlocked > 0) return `${sentWhileBlocked} updates sent while the connection took nothing`;
+  // Text goes out in the order it came: each update's first token came after the last one's.
+  // (At close the relay's deferred content and held reasoning may cross.)
+  let lastFirst = -1;
+  for (const u of sent.slice(0, beforeClose)) {
+    if (u.heartbeat) continue;
+    const first = Number(/\d+/.exec(u.delta)?.[0]);
+    if (first <= lastFirst) return 'text went out of the order it came in';
+    lastFirst = first;
+  }
   for (let i = 1; i < sent.length; i++) {
     const [a, b] = [sent[i - 1] as ProgressUpdate, sent[i] as ProgressUpdate];
     if (b.seq !== a.seq + 1 || b.progress <= a.progress) return 'seq or progress did not go up';

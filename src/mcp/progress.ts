@@ -168,7 +168,9 @@ export class ProgressRelay {
     if (this.stopped || this.thinking) return;
     this.thinking = true;
     if (this.holding()) this.flush();
-    this.beat();
+    // A connection that takes nothing now gets the note once it does (the heartbeat looks soon).
+    if (this.o.canSend?.() === false) this.heartbeatSoon();
+    else this.beat();
   }
 
   /** Sends what is held now (unless the connection is not writable and `force` is false). */
@@ -220,7 +222,8 @@ export class ProgressRelay {
     if (this.deferred && !this.stopped) {
       this.deferred = false;
       this.held.content = finalContent === undefined ? '' : finalContent.slice(this.contentSent);
-      // Reasoning still held was read before this rest of the content was relayed.
+      // Reasoning still held goes first: across the two channels, the order of text the relay
+      // stopped holding is lost (within each channel it is kept).
       this.firstHeld = this.held.reasoning !== '' ? 'reasoning' : 'content';
     }
     this.flush(true);
@@ -266,13 +269,28 @@ export class ProgressRelay {
       return;
     }
     // Text is waiting for its window (a heartbeat period shorter than the window) or for the
-    // connection, or the connection takes nothing now (a heartbeat would only queue for nobody):
-    // the heartbeat looks again a period later.
-    if (this.holding() || this.o.canSend?.() === false) {
+    // connection: it goes out when it can, and the heartbeat looks again a period later. A
+    // connection that takes nothing now gets no heartbeat (it would only queue for nobody).
+    if (this.holding()) {
       this.scheduleHeartbeat(this.clock.now());
       return;
     }
+    if (this.o.canSend?.() === false) {
+      this.heartbeatSoon();
+      return;
+    }
     this.beat();
+  }
+
+  /** The connection takes nothing now: the heartbeat looks again after one window, not a period. */
+  private heartbeatSoon(): void {
+    const now = this.clock.now();
+    this.heartbeatDue = now + Math.max(this.o.intervalMs, 10);
+    if (this.heartbeatTimer !== undefined) {
+      if (this.heartbeatTimerAt <= this.heartbeatDue) return;
+      this.clock.clearTimeout(this.heartbeatTimer);
+    }
+    this.armHeartbeat(now);
   }
 
   private beat(): void {

@@ -190,6 +190,46 @@ describe('progress relay backpressure across channels', () => {
     relay.close('');
   });
 
+  it('sends no thinking note into a connection that takes nothing, and one once it does', () => {
+    const { relay, sent, state, advance } = blockedRelay(5, 60_000);
+    relay.push('content', 'a');
+    state.writable = false;
+    advance(10);
+    relay.push('content', 'more than five');
+    advance(10);
+    const before = sent.length;
+    // The content is no longer held; the model switches between reasoning and content.
+    for (let i = 0; i < 100; i++) {
+      relay.push('reasoning', 'r');
+      relay.push('content', 'c');
+    }
+    advance(50);
+    // Before: one note per switch, 100 queued for a client that reads nothing.
+    expect(sent.length).toBe(before);
+    state.writable = true;
+    relay.push('reasoning', 'r');
+    advance(10);
+    const notes = sent.slice(before);
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatchObject({ heartbeat: true, message: 'm is thinking… (0s)' });
+    relay.close(`amore than five${'c'.repeat(100)}`);
+  });
+
+  it('a heartbeat skipped for a connection that took nothing comes a window later, not a period', () => {
+    const { relay, sent, state, advance } = blockedRelay(undefined, 1000);
+    relay.push('content', 'a');
+    advance(990);
+    state.writable = false;
+    // Due at 1,000 while nothing is taken.
+    advance(10);
+    state.writable = true;
+    advance(20);
+    const beats = sent.filter((u) => u.heartbeat);
+    // Before: skipped for a whole period, the next heartbeat came at 2,000.
+    expect(beats).toHaveLength(1);
+    relay.close('a');
+  });
+
   it('keeps the heartbeat going after it found text waiting and the relay then stopped holding it', () => {
     const { relay, sent, state, advance } = blockedRelay(5, 30);
     relay.push('content', 'a');
