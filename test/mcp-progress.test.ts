@@ -1,6 +1,7 @@
 // The progress relay as pure logic on a fake clock: coalescing, channels, heartbeats, tails, stop.
 import { describe, expect, it } from 'vitest';
-import { type Clock, ProgressRelay, type ProgressUpdate, realClock } from '../src/mcp/progress.js';
+import { type Clock, ProgressRelay, type ProgressUpdate } from '../src/mcp/progress.js';
+import { realClock } from '../src/mcp/relay-clock.js';
 
 /**
  * A manual clock: timers fire only when `advance` passes their due time. With `early`, a timer fires

@@ -1,7 +1,10 @@
 // The progress relay: turns a tool call's token stream into coalesced MCP progress updates with
 // exact deltas, plus heartbeats while the provider is silent. Pure logic over an injectable clock.
 
+import { type Clock, realClock } from './relay-clock.js';
 import { MESSAGE_MAX, tailLine } from './tail-line.js';
+
+export type { Clock } from './relay-clock.js';
 
 export type Channel = 'content' | 'reasoning';
 
@@ -18,21 +21,6 @@ export interface ProgressUpdate {
   seq: number;
   heartbeat: boolean;
 }
-
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const realClock: Clock = {
-  now: () => performance.now(),
-  // Node counts a timer in whole milliseconds from the event loop's cached time, so it fires up to
-  // a millisecond (plus the loop's lag) before a fractional due time by performance.now(). One
-  // millisecond more makes an early timer rare; the relay still checks the time when one fires.
-  setTimeout: (fn, ms) => setTimeout(fn, Math.ceil(ms) + 1),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
 
 export interface RelayOptions {
   /** Coalescing window: at most one update per window (a channel switch flushes early). */
