@@ -49,27 +49,36 @@ function runCase(seed: number): string | undefined {
   const maxPendingChars = 5 + Math.floor(rnd() * 60);
   let writable = true;
   let closing = false;
-  let sentWhileBlocked = 0;
+  let textWhileBlocked = 0;
+  let beatsWhileBlocked = 0;
   const sent: ProgressUpdate[] = [];
+  const heartbeatMs = 1 + Math.floor(rnd() * 100);
   const relay = new ProgressRelay({
     intervalMs: Math.floor(rnd() * 50),
-    heartbeatMs: 1 + Math.floor(rnd() * 100),
+    heartbeatMs,
     model: 'm',
     clock,
     canSend: () => writable,
     maxPendingChars,
     send: (u) => {
-      // Nothing goes into a connection that takes nothing, but the end of the call.
-      if (!writable && !closing) sentWhileBlocked++;
+      // No text goes into a connection that takes nothing, but at the end of the call; heartbeats
+      // do (they tell the server whether the client is still there), one a period at most.
+      if (!writable && !closing) {
+        if (u.heartbeat) beatsWhileBlocked++;
+        else textWhileBlocked++;
+      }
       sent.push(u);
     },
   });
   let content = '';
   let reasoning = '';
   let maxTimers = 0;
+  let blockedSpells = 0;
+  let blockedMs = 0;
   const steps = 20 + Math.floor(rnd() * 200);
   for (let k = 0; k < steps; k++) {
     const r = rnd();
+    const from = clock.now();
     if (r < 0.35) {
       content += `c${k} `;
       relay.push('content', `c${k} `);
@@ -77,12 +86,17 @@ function runCase(seed: number): string | undefined {
       reasoning += `r${k} `;
       relay.push('reasoning', `r${k} `);
     } else if (r < 0.65) relay.noteThinking();
-    else if (r < 0.75) writable = !writable;
-    else advance(Math.floor(rnd() * 40));
+    else if (r < 0.75) {
+      writable = !writable;
+      if (!writable) blockedSpells++;
+    } else advance(Math.floor(rnd() * 40));
+    if (!writable) blockedMs += clock.now() - from;
     maxTimers = Math.max(maxTimers, armed());
   }
   if (rnd() < 0.5) writable = true;
-  advance(Math.floor(rnd() * 100));
+  const tail = Math.floor(rnd() * 100);
+  advance(tail);
+  if (!writable) blockedMs += tail;
   const beforeClose = sent.length;
   closing = true;
   relay.close(content);
@@ -94,7 +108,10 @@ function runCase(seed: number): string | undefined {
   if (joined('content') !== content) return 'the content deltas do not join to the answer';
   if (!reasoning.startsWith(joined('reasoning'))) return 'the reasoning deltas are not a prefix of it';
   if (sent.some((u) => !u.heartbeat && u.delta === '')) return 'an update without text';
-  if (sentWhileBlocked > 0) return `${sentWhileBlocked} updates sent while the connection took nothing`;
+  if (textWhileBlocked > 0) return `${textWhileBlocked} updates sent while the connection took nothing`;
+  // One heartbeat a period (thinking: at most 5 s), plus one as each blocked spell begins.
+  const beatsAllowed = blockedSpells + 1 + blockedMs / Math.min(heartbeatMs, 5000);
+  if (beatsWhileBlocked > beatsAllowed) return `${beatsWhileBlocked} heartbeats into a full connection`;
   // Text goes out in the order it came: each update's first token came after the last one's.
   // (At close the relay's deferred content and held reasoning may cross.)
   let lastFirst = -1;

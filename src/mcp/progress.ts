@@ -156,9 +156,9 @@ export class ProgressRelay {
     if (this.stopped || this.thinking) return;
     this.thinking = true;
     if (this.holding()) this.flush();
-    // A connection that takes nothing now gets the note once it does (the heartbeat looks soon).
-    if (this.o.canSend?.() === false) this.heartbeatSoon();
-    else this.beat();
+    // A connection that takes nothing now gets no note per switch of channel: the next heartbeat
+    // says the model is thinking.
+    if (this.o.canSend?.() !== false) this.beat();
   }
 
   /** Sends what is held now (unless the connection is not writable and `force` is false). */
@@ -257,28 +257,14 @@ export class ProgressRelay {
       return;
     }
     // Text is waiting for its window (a heartbeat period shorter than the window) or for the
-    // connection: it goes out when it can, and the heartbeat looks again a period later. A
-    // connection that takes nothing now gets no heartbeat (it would only queue for nobody).
+    // connection: it goes out when it can, and the heartbeat looks again a period later.
     if (this.holding()) {
       this.scheduleHeartbeat(this.clock.now());
       return;
     }
-    if (this.o.canSend?.() === false) {
-      this.heartbeatSoon();
-      return;
-    }
+    // Also into a connection that takes nothing now, one a period: a write there can be what shows
+    // that the client went away (without it, the HTTP suite's client-gone test failed once).
     this.beat();
-  }
-
-  /** The connection takes nothing now: the heartbeat looks again after one window, not a period. */
-  private heartbeatSoon(): void {
-    const now = this.clock.now();
-    this.heartbeatDue = now + Math.max(this.o.intervalMs, 10);
-    if (this.heartbeatTimer !== undefined) {
-      if (this.heartbeatTimerAt <= this.heartbeatDue) return;
-      this.clock.clearTimeout(this.heartbeatTimer);
-    }
-    this.armHeartbeat(now);
   }
 
   private beat(): void {
